@@ -1,0 +1,46 @@
+.DEFAULT_GOAL := help
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+DATA ?=
+ARGS ?=
+
+$(STAMP): requirements.lock pyproject.toml tools/bootstrap.sh tools/apt-packages.txt
+	bash tools/bootstrap.sh
+
+## Create or update the environment (.venv, Debian packages when root)
+env: $(STAMP)
+
+## Validate the demo data (or DATA=path) and build every report into outputs/
+reports: $(STAMP)
+	$(PY) -m analysis build $(if $(DATA),--data $(DATA),) $(ARGS)
+
+## Run the whole test suite
+test: $(STAMP)
+	$(PY) -m pytest $(ARGS)
+
+## Check the code style (ruff)
+lint: $(STAMP)
+	$(VENV)/bin/ruff check analysis tests bench notebooks
+
+## Open JupyterLab on the explore notebook
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab notebooks/explore.py
+
+## Run the benchmarks and print their figures
+bench: $(STAMP)
+	$(PY) bench/run.py
+
+## Re-resolve requirements.lock from pyproject.toml
+lock:
+	uv pip compile pyproject.toml --extra dev --python-version 3.11 --no-header -o requirements.lock
+
+## Remove generated outputs (keeps outputs/.gitkeep)
+clean-outputs:
+	find outputs -mindepth 1 ! -name .gitkeep -exec rm -rf {} +
+
+## Show this help
+help:
+	@awk '/^## /{desc=substr($$0,4); next} /^[a-z-]+:/{if(desc){split($$1,t,":"); printf "  make %-14s %s\n", t[1], desc}; desc=""}' $(MAKEFILE_LIST)
+
+.PHONY: env reports test lint lab bench lock clean-outputs help

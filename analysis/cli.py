@@ -1,0 +1,81 @@
+"""The one command line: ``python -m analysis <command>``.
+
+Commands
+--------
+validate PATH      check an input workbook or CSV folder, print and save the findings
+template OUT.xlsx  write the fill-in workbook
+demo [--out DIR]   (re)write the bundled demo dataset, or a synthetic country
+build              validate, compute indicators and build every report
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m analysis",
+        description="tccsd-review: review reports of the 2016–2020 TCCSĐ resolution",
+    )
+    sub = p.add_subparsers(dest="command", required=True)
+
+    v = sub.add_parser("validate", help="check an input (.xlsx or a folder of CSV)")
+    v.add_argument("path", type=Path, nargs="?", help="input; default: the bundled demo data")
+    v.add_argument("--out", type=Path, help="findings workbook (default outputs/findings.xlsx)")
+
+    t = sub.add_parser("template", help="write the Excel fill-in template")
+    t.add_argument("out", type=Path)
+
+    d = sub.add_parser("demo", help="write the demo dataset (or a synthetic country)")
+    d.add_argument("--out", type=Path, help="folder (default: the bundled demo folder)")
+    d.add_argument("--country", type=int, metavar="N", help="write N synthetic provinces instead")
+    d.add_argument("--seed", type=int, default=2016)
+    d.add_argument("--xlsx", action="store_true", help="also write the data as one .xlsx workbook")
+
+    b = sub.add_parser("build", help="validate, compute, and build the reports")
+    b.add_argument("--data", type=Path, help="input; default: the bundled demo data")
+    b.add_argument("--assessment", default="all", help="assessment id or 'all'")
+    b.add_argument("--unit", default="all", help="reporting unit code, 'province' or 'all'")
+    b.add_argument("--jobs", type=int, default=0, help="parallel workers (default: one per core)")
+    b.add_argument("--formats", default="html,pdf,xlsx", help="comma list of html,pdf,xlsx")
+    b.add_argument("--out", type=Path, help="output folder (default outputs/)")
+    b.add_argument("--force", action="store_true", help="rebuild reports whose inputs are unchanged")
+    b.add_argument("--publish", action="store_true", help="suppress small counts in appendices")
+    b.add_argument("--tables-only", action="store_true",
+                   help="validate and write the summary and indicator tables, no reports")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the process exit status."""
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "validate":
+            from analysis.run.commands import validate_command
+
+            return validate_command(args.path, args.out)
+        if args.command == "template":
+            from analysis.data.template import write_template
+
+            write_template(args.out)
+            print(f"Đã ghi mẫu nhập liệu: {args.out}")
+            return 0
+        if args.command == "demo":
+            from analysis.run.commands import demo_command
+
+            return demo_command(args.out, args.country, args.seed, args.xlsx)
+        if args.command == "build":
+            from analysis.run.commands import build_command
+
+            return build_command(args)
+    except KeyboardInterrupt:
+        print("Đã dừng theo yêu cầu. Các báo cáo đã ghi trước đó vẫn nguyên vẹn.", file=sys.stderr)
+        return 130
+    return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

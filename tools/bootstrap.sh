@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Creates .venv from requirements.lock and installs the Debian packages the suite relies on.
+# Idempotent: re-running only does what is missing. Called by the Makefile.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES_FILE="tools/apt-packages.txt"
+PYTHON="${PYTHON:-python3}"
+
+missing=()
+while read -r pkg; do
+  [[ -z "$pkg" || "$pkg" == \#* ]] && continue
+  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done < "$APT_PACKAGES_FILE"
+if ((${#missing[@]})); then
+  if [[ $(id -u) -eq 0 ]]; then
+    echo "Installing Debian packages: ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "Missing Debian packages: ${missing[*]}" >&2
+    echo "Run as root, or: sudo apt-get install ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+
+if [[ ! -x .venv/bin/python ]]; then
+  "$PYTHON" -m venv .venv
+fi
+if [[ ! -x .venv/bin/uv ]]; then
+  .venv/bin/python -m pip install -q --disable-pip-version-check "uv==0.13.9"
+fi
+.venv/bin/uv pip install -q --python .venv/bin/python -r requirements.lock
+.venv/bin/uv pip install -q --python .venv/bin/python --no-deps -e .
+# The report notebooks run on this kernel name, whatever the user's own Jupyter set-up is.
+.venv/bin/python -m ipykernel install --sys-prefix --name tccsd-review --display-name "tccsd-review" >/dev/null
+touch .venv/.installed
