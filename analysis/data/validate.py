@@ -1,0 +1,86 @@
+"""Validation of one input: reading, per-table structure, then rules across rows, tables and years.
+
+``validate_input`` is what the CLI, the build and the notebooks call; it never raises on bad
+input: every problem is a :class:`~analysis.data.findings.Finding`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from analysis import params
+from analysis.data.findings import ERROR, Finding, findings_frame, has_errors
+
+
+@dataclass
+class ValidationResult:
+    """What validation learned about an input.
+
+    Attributes
+    ----------
+    data : InputData
+        The typed tables (see ``analysis.data.intake``).
+    findings : list of Finding
+        Errors and warnings, in the order found.
+    summary : DataFrame or None
+        One row per unit and year (``analysis.data.aggregate.build_summary``); None when the
+        input could not be read far enough to build it.
+    completeness : DataFrame or None
+        Reporting unit × year → ``detail`` / ``summary`` / ``missing``.
+    """
+
+    data: object
+    findings: list[Finding] = field(default_factory=list)
+    summary: pd.DataFrame | None = None
+    completeness: pd.DataFrame | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when no finding is an error."""
+        return not has_errors(self.findings)
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == ERROR]
+
+    def findings_frame(self) -> pd.DataFrame:
+        return findings_frame(self.findings)
+
+
+def validate_input(path: str | Path) -> ValidationResult:
+    """Read and check an input workbook or CSV folder.
+
+    Parameters
+    ----------
+    path : str or Path
+        An ``.xlsx`` workbook or a folder of ``<table>.csv`` files.
+
+    Returns
+    -------
+    ValidationResult
+        Findings always; summary and completeness when the tables could be read.
+    """
+    from analysis.data.aggregate import build_summary
+    from analysis.data.intake import read_input
+    from analysis.data.rules import check_rules, completeness_table
+
+    data, findings = read_input(path)
+    result = ValidationResult(data=data, findings=list(findings))
+    if not data.tables or all(t.empty for t in data.tables.values()):
+        return result
+    try:
+        summary = build_summary(data.tables)
+    except Exception as exc:  # defensive: rules below still report what they can
+        result.findings.append(
+            Finding(ERROR, "summary_failed", f"Không tổng hợp được số liệu: {exc}",
+                    file=Path(path).name)
+        )
+        return result
+    result.summary = summary
+    plan = params.plan()
+    result.findings.extend(check_rules(data.tables, summary=summary, plan=plan))
+    result.completeness = completeness_table(data.tables, summary, plan)
+    return result
