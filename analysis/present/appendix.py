@@ -1,0 +1,288 @@
+"""The Excel appendix: one sheet per appendix table, an index sheet, reproducible bytes.
+
+Layout of a sheet ("PL1", "PL2", …), the same as :func:`tables.appendix_html`:
+
+1. title row "Phụ lục 1. <title>" (merged, bold);
+2. unit row "Đơn vị tính: %" (right);
+3. header row STT | Đơn vị | Năm 2015 (%) | … (bold, filled, wrapped, bordered);
+4. group headings (I, II), units numbered 1, 2, …, the "Toàn tỉnh" row in bold;
+5. notes and "Nguồn: …" under the table.
+
+Numbers are stored as numbers (never text): a percent as e.g. ``88.4`` with number format
+``0.0``, a count as an integer with ``#,##0``; Excel shows them with the reader's own decimal
+and thousands separators. The total row holds values, not formulas, so the file reads the same
+without recalculation; for a count table it equals the sum of the rows (checked upstream by
+:func:`tables.appendix_frame`).
+
+Reproducible: workbook dates and zip-entry times come from ``SOURCE_DATE_EPOCH`` (default
+2020-01-01T00:00:00 UTC), so two writes of the same tables are byte-identical. The file is
+written to a temporary file in the target folder and moved into place with ``os.replace``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+import tempfile
+import zipfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from analysis.present.tables import (
+    DEFAULT_SOURCE_VI,
+    appendix_layout,
+    appendix_notes,
+    frame_unit,
+    year_header,
+)
+
+__all__ = ["INDEX_SHEET", "build_datetime", "workbook_bytes", "write_appendix_xlsx"]
+
+INDEX_SHEET = "Mục lục"
+FONT_NAME = "Times New Roman"
+_NUMBER_FORMATS = {"percent": "0.0", "count": "#,##0"}
+_HEADER_ROW = 3
+_FIRST_DATA_ROW = 4
+
+
+def build_datetime() -> dt.datetime:
+    """The timestamp of generated workbooks (see :mod:`analysis.reproducible`)."""
+    from analysis.reproducible import build_datetime as shared_build_datetime
+
+    return shared_build_datetime()
+
+
+def _styles():
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+
+    thin = Side(style="thin", color="000000")
+    return {
+        "border": Border(left=thin, right=thin, top=thin, bottom=thin),
+        "title": Font(name=FONT_NAME, size=13, bold=True),
+        "unit": Font(name=FONT_NAME, size=11, italic=True),
+        "header": Font(name=FONT_NAME, size=11, bold=True),
+        "body": Font(name=FONT_NAME, size=11),
+        "bold": Font(name=FONT_NAME, size=11, bold=True),
+        "note": Font(name=FONT_NAME, size=10, italic=True),
+        "link": Font(name=FONT_NAME, size=11, color="0563C1", underline="single"),
+        "fill": PatternFill(fill_type="solid", start_color="D9D9D9", end_color="D9D9D9"),
+        "center": Alignment(horizontal="center", vertical="center", wrap_text=True),
+        "left": Alignment(horizontal="left", vertical="center", wrap_text=True),
+        "right": Alignment(horizontal="right", vertical="center"),
+    }
+
+
+def _sheet_name(number: Any) -> str:
+    return f"PL{number}"
+
+
+def _number(value: float | None, unit: str) -> float | int | None:
+    """A real number for the cell (``int`` for whole counts)."""
+    if value is None:
+        return None
+    if unit == "count" and float(value).is_integer():
+        return int(value)
+    return float(value)
+
+
+def _write_table(ws, spec: Mapping[str, Any], styles: dict[str, Any]) -> None:
+    from openpyxl.utils import get_column_letter
+
+    frame = spec["frame"]
+    unit_label = spec.get("unit_label") or ""
+    unit = frame_unit(frame, unit_label)
+    years, rows = appendix_layout(frame)
+    n_cols = 2 + len(years)
+    last = get_column_letter(n_cols)
+
+    ws["A1"] = f"Phụ lục {spec['number']}. {spec['title_vi']}"
+    ws["A1"].font = styles["title"]
+    ws["A1"].alignment = styles["center"]
+    ws.merge_cells(f"A1:{last}1")
+    ws.row_dimensions[1].height = 33
+    ws.cell(row=2, column=1, value=f"Đơn vị tính: {unit_label}" if unit_label else None)
+    ws.merge_cells(f"A2:{last}2")
+    ws["A2"].font = styles["unit"]
+    ws["A2"].alignment = styles["right"]
+
+    suffix = f" ({unit_label})" if unit_label else ""
+    headers = ["STT", "Đơn vị", *[f"Năm {year_header(y, frame)}{suffix}" for y in years]]
+    for col, text in enumerate(headers, start=1):
+        cell = ws.cell(row=_HEADER_ROW, column=col, value=text)
+        cell.font = styles["header"]
+        cell.fill = styles["fill"]
+        cell.alignment = styles["center"]
+        cell.border = styles["border"]
+    ws.row_dimensions[_HEADER_ROW].height = 31
+
+    number_format = _NUMBER_FORMATS[unit]
+    r = _FIRST_DATA_ROW
+    for row in rows:
+        bold = row.kind in ("group", "total")
+        font = styles["bold"] if bold else styles["body"]
+        stt_value: int | str | None = int(row.stt) if row.stt.isdigit() else (row.stt or None)
+        stt = ws.cell(row=r, column=1, value=stt_value)
+        stt.alignment = styles["center"]
+        name = ws.cell(row=r, column=2, value=row.label)
+        name.alignment = styles["left"]
+        for cell in (stt, name):
+            cell.font = font
+            cell.border = styles["border"]
+        for i in range(len(years)):
+            value = None if row.kind == "group" else _number(row.values[i], unit)
+            cell = ws.cell(row=r, column=3 + i, value=value)
+            cell.number_format = number_format
+            cell.alignment = styles["right"]
+            cell.font = font
+            cell.border = styles["border"]
+        r += 1
+
+    notes = appendix_notes(frame, unit, missing="Ô trống")
+    if spec.get("note_vi"):
+        notes.insert(0, spec["note_vi"])
+    lines = ["Ghi chú:", *[f"- {n}" for n in notes], spec.get("source_vi") or DEFAULT_SOURCE_VI]
+    r += 1
+    for line in lines:
+        ws.cell(row=r, column=1, value=line).font = styles["note"]
+        r += 1
+
+    ws.column_dimensions["A"].width = 6
+    ws.column_dimensions["B"].width = 44
+    for i in range(len(years)):
+        ws.column_dimensions[get_column_letter(3 + i)].width = 13
+    ws.freeze_panes = ws.cell(row=_FIRST_DATA_ROW, column=3).coordinate
+    _print_setup(ws, f"1:{_HEADER_ROW}")
+
+
+def _print_setup(ws, title_rows: str | None) -> None:
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.horizontalCentered = True
+    ws.page_margins.left = ws.page_margins.right = 0.6
+    ws.page_margins.top = ws.page_margins.bottom = 0.7
+    if title_rows:
+        ws.print_title_rows = title_rows
+
+
+def _write_index(ws, appendices: Sequence[Mapping[str, Any]], styles: dict[str, Any]) -> None:
+    from openpyxl.worksheet.hyperlink import Hyperlink
+
+    ws["A1"] = "Mục lục các phụ lục"
+    ws["A1"].font = styles["title"]
+    ws.merge_cells("A1:C1")
+    for col, text in enumerate(["Phụ lục", "Tên bảng", "Trang tính"], start=1):
+        cell = ws.cell(row=3, column=col, value=text)
+        cell.font = styles["header"]
+        cell.fill = styles["fill"]
+        cell.alignment = styles["center"]
+        cell.border = styles["border"]
+    for i, spec in enumerate(appendices):
+        r = 4 + i
+        sheet = _sheet_name(spec["number"])
+        values = [f"Phụ lục {spec['number']}", spec["title_vi"], sheet]
+        for col, value in enumerate(values, start=1):
+            cell = ws.cell(row=r, column=col, value=value)
+            cell.font = styles["body"]
+            cell.border = styles["border"]
+            cell.alignment = styles["left"]
+        link = ws.cell(row=r, column=3)
+        link.hyperlink = Hyperlink(ref=link.coordinate, location=f"'{sheet}'!A1", display=sheet)
+        link.font = styles["link"]
+    ws.column_dimensions["A"].width = 12
+    ws.column_dimensions["B"].width = 70
+    ws.column_dimensions["C"].width = 12
+    ws.freeze_panes = "A4"
+    _print_setup(ws, "1:3")
+
+
+def _check(appendices: Sequence[Mapping[str, Any]]) -> None:
+    if not appendices:
+        raise ValueError("Không có phụ lục nào để ghi.")
+    seen = set()
+    for spec in appendices:
+        for key in ("number", "title_vi", "frame"):
+            if key not in spec:
+                raise ValueError(f"Phụ lục thiếu trường '{key}': {sorted(spec)}")
+        name = _sheet_name(spec["number"])
+        if name in seen:
+            raise ValueError(f"Trùng số phụ lục: {spec['number']}")
+        seen.add(name)
+
+
+def _reproducible_zip(data: bytes, when: dt.datetime) -> bytes:
+    """The same zip with every entry's time set to ``when`` (and a fixed order and mode)."""
+    stamp = (max(when.year, 1980), when.month, when.day, when.hour, when.minute, when.second)
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            entry = zipfile.ZipInfo(info.filename, date_time=stamp)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = 0o600 << 16
+            dst.writestr(entry, src.read(info.filename))
+    return out.getvalue()
+
+
+def workbook_bytes(appendices: Sequence[Mapping[str, Any]]) -> bytes:
+    """The appendix workbook as bytes (see :func:`write_appendix_xlsx`)."""
+    from openpyxl import Workbook
+    from openpyxl.writer.excel import ExcelWriter
+
+    _check(appendices)
+    when = build_datetime()
+    styles = _styles()
+    wb = Workbook()
+    index = wb.active
+    index.title = INDEX_SHEET
+    _write_index(index, appendices, styles)
+    for spec in appendices:
+        _write_table(wb.create_sheet(_sheet_name(spec["number"])), spec, styles)
+    wb.properties.creator = "tccsd-review"
+    wb.properties.lastModifiedBy = "tccsd-review"
+    wb.properties.title = "Phụ lục"
+    wb.properties.created = when
+    wb.properties.modified = when
+    raw = io.BytesIO()
+    # ExcelWriter directly: openpyxl's save_workbook would stamp "modified" with the clock
+    with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+        ExcelWriter(wb, archive).write_data()
+    return _reproducible_zip(raw.getvalue(), when)
+
+
+def write_appendix_xlsx(appendices: Sequence[Mapping[str, Any]], out: Path | str) -> Path:
+    """Write the appendix tables to ``out`` (.xlsx), atomically and reproducibly.
+
+    Parameters
+    ----------
+    appendices
+        ``[{"number": 1, "title_vi": …, "frame": tables.appendix_frame(…), "unit_label": "%",
+        "note_vi": … (optional), "source_vi": … (optional)}, …]``; sheet names are ``PL<number>``
+        after an index sheet "Mục lục".
+    out
+        Target path; its folder must exist.
+
+    Returns
+    -------
+    Path
+        ``out``.
+    """
+    out = Path(out)
+    data = workbook_bytes(appendices)
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+    try:
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(tmp, 0o666 & ~mask)  # mkstemp makes 0600; give the file the usual mode
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return out

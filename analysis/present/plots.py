@@ -1,0 +1,1045 @@
+"""Charts for the reports: trend, funnel, ranked dots, tile map, small multiples.
+
+Conventions
+- matplotlib is imported inside the functions (``import analysis`` stays light). Figures are
+  ``matplotlib.figure.Figure`` objects on an Agg canvas, never pyplot: no global figure list to
+  leak, no backend switch inside a notebook kernel, and a notebook still displays a returned
+  Figure.
+- :data:`STYLE` is applied to ``matplotlib.rcParams`` when a chart is drawn: DejaVu Sans (it has
+  every Vietnamese glyph), small sizes for a 16 cm A4 text width, a fixed ``svg.hashsalt``.
+- Numbers on axes use :mod:`analysis.present.formats` (comma decimals, dot thousands); years
+  are printed as plain integers.
+- Every artist a test may look for carries a ``gid`` ("values", "ci_95", "target",
+  "projection", "break_rating_scheme_2018", "baseline", "funnel_95_lower", "tile_<code>"…).
+- :func:`fig_to_png_bytes` and :func:`fig_to_svg_bytes` strip dates and software versions, so
+  the same figure gives the same bytes.
+- Nothing here computes a statistic: intervals, funnel limits, projections and verdicts come in
+  the frames.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import math
+import textwrap
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from analysis.present import labels as L
+from analysis.present.formats import (
+    fmt_count,
+    fmt_number,
+    fmt_percent,
+    fmt_value,
+    is_missing,
+    to_decimal,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+__all__ = [
+    "STYLE",
+    "WIDTH_CM",
+    "apply_style",
+    "fig_to_data_uri",
+    "fig_to_png_bytes",
+    "fig_to_svg_bytes",
+    "funnel_plot",
+    "ranked_dot_plot",
+    "small_multiples",
+    "tile_map",
+    "trend_chart",
+    "vi_formatter",
+]
+
+#: Width of every figure: the text width of an A4 page with 2.5 cm margins.
+WIDTH_CM = 16.0
+_CM = 1 / 2.54
+
+#: Series colours (Okabe–Ito); verdict colours come from labels_vi.yaml.
+UNIT_COLOUR = "#0072B2"
+PROVINCE_COLOUR = "#7F7F7F"
+TARGET_COLOUR = "#333333"
+HIGHLIGHT_COLOUR = "#CC3311"
+
+STYLE: dict[str, Any] = {
+    "font.family": "DejaVu Sans",
+    "font.size": 8,
+    "axes.titlesize": 9,
+    "axes.titlelocation": "left",
+    "axes.labelsize": 8,
+    "xtick.labelsize": 7.5,
+    "ytick.labelsize": 7.5,
+    "legend.fontsize": 7,
+    "legend.frameon": False,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "axes.grid.axis": "y",
+    "grid.color": "#DDDDDD",
+    "grid.linewidth": 0.6,
+    "axes.unicode_minus": False,  # the same "-" as formats.py
+    "axes.formatter.use_locale": False,
+    "figure.dpi": 100,
+    "savefig.dpi": 150,
+    "savefig.facecolor": "white",
+    "svg.hashsalt": "tccsd-review",
+    "svg.fonttype": "path",  # glyphs as paths: the SVG renders without the font installed
+    "pdf.fonttype": 42,
+}
+
+_PNG_METADATA = {"Software": None}
+_SVG_METADATA = {"Date": None, "Creator": None}
+_PDF_METADATA = {"CreationDate": None, "ModDate": None, "Producer": None, "Creator": None}
+
+
+# --------------------------------------------------------------------------- plumbing
+def apply_style() -> None:
+    """Put :data:`STYLE` into ``matplotlib.rcParams`` (idempotent)."""
+    import matplotlib
+
+    matplotlib.rcParams.update(STYLE)
+
+
+def _figure(height_cm: float) -> Figure:
+    apply_style()
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(WIDTH_CM * _CM, height_cm * _CM), layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def vi_formatter(unit: str = "number", decimals: int | None = None):
+    """A tick formatter printing Vietnamese numbers through :mod:`formats`.
+
+    ``unit="percent"`` appends ``%``. With ``decimals=None`` all ticks of an axis share the
+    fewest decimals (0–2) that show every tick exactly.
+    """
+    from matplotlib.ticker import Formatter
+
+    class _ViFormatter(Formatter):
+        def __init__(self) -> None:
+            self._tick_values: list[float] = []
+
+        def set_locs(self, locs) -> None:  # remember the ticks to share their decimals
+            self._tick_values = [float(x) for x in locs if np.isfinite(x)]
+
+        def _decimals(self) -> int:
+            if decimals is not None:
+                return decimals
+            for d in range(3):
+                if all(
+                    float(to_decimal(x, d)) == float(to_decimal(x, 6)) for x in self._tick_values
+                ):
+                    return d
+            return 2
+
+        def __call__(self, x: float, pos: int | None = None) -> str:
+            d = self._decimals()
+            return fmt_percent(x, d) if unit == "percent" else fmt_number(x, d)
+
+    return _ViFormatter()
+
+
+def _year_axis(ax: Axes, years: Iterable[int], partial: Iterable[int] = ()) -> None:
+    years = sorted({int(y) for y in years})
+    if not years:
+        return
+    years = list(range(years[0], years[-1] + 1))  # every year, also those without data
+    partial = {int(y) for y in partial}
+    ax.set_xticks(years)
+    ax.set_xticklabels([f"{y}*" if y in partial else str(y) for y in years])
+    ax.set_xlim(years[0] - 0.5, years[-1] + 0.5)
+    ax.grid(False, axis="x")
+
+
+def _col(df: pd.DataFrame, name: str, default: Any = np.nan) -> pd.Series:
+    if name in df.columns:
+        return df[name]
+    return pd.Series(default, index=df.index)
+
+
+def _flag(df: pd.DataFrame, name: str) -> np.ndarray:
+    """A boolean column as a numpy array (absent or NA → False)."""
+    if name not in df.columns:
+        return np.zeros(len(df), dtype=bool)
+    return df[name].astype("boolean").fillna(False).to_numpy(dtype=bool)
+
+
+def _num(series: pd.Series) -> np.ndarray:
+    return pd.to_numeric(series, errors="coerce").astype(float).to_numpy()
+
+
+def _get(row: Any, key: str) -> Any:
+    if row is None:
+        return None
+    try:
+        value = row[key]
+    except (KeyError, IndexError, TypeError):
+        return None
+    return None if is_missing(value) else value
+
+
+def _first(df: pd.DataFrame, column: str) -> Any:
+    if column not in df.columns:
+        return None
+    values = df[column].dropna()
+    values = values[values.astype(str) != ""]
+    return values.iloc[0] if len(values) else None
+
+
+def _value_label(unit: str, noun: str) -> str:
+    if unit == "percent":
+        return "Tỷ lệ (%)"
+    return f"Số lượng ({noun})" if noun else "Số lượng"
+
+
+def _legend_below(fig: Figure, ax: Axes, ncol: int = 3) -> None:
+    handles, labels = ax.get_legend_handles_labels()
+    if handles:
+        fig.legend(handles, labels, loc="outside lower center", ncol=ncol, frameon=False)
+
+
+def _no_data(ax: Axes) -> None:
+    ax.text(
+        0.5,
+        0.5,
+        "Không có số liệu",
+        ha="center",
+        va="center",
+        transform=ax.transAxes,
+        color="#666666",
+        gid="no_data",
+    )
+
+
+# --------------------------------------------------------------------------- trend chart
+def _resolve_target(target: Any, df: pd.DataFrame, progress_row: Any = None) -> dict[str, Any]:
+    """Target as ``{op, value, kind, year, per_year}``: the argument wins, then the frame's
+    ``target_*`` columns, then the progress row (the indicators frame has no target year)."""
+    spec: dict[str, Any] = {
+        key: _first(df, f"target_{key}")
+        if _first(df, f"target_{key}") is not None
+        else _get(progress_row, f"target_{key}")
+        for key in ("op", "value", "kind", "year")
+    }
+    spec["per_year"] = None
+    if isinstance(target, Mapping):
+        given = False
+        for key in ("op", "value", "kind", "year"):
+            for alias in (key, f"target_{key}"):
+                if alias in target and not is_missing(target[alias]):
+                    spec[key] = target[alias]
+                    given = given or key == "value"
+        if given:
+            return spec
+    elif target is not None and not is_missing(target):
+        spec["value"] = float(target)
+        return spec
+    if "target_value" in df.columns:  # quotas may change from year to year
+        per_year = df[["year", "target_value"]].dropna()
+        if per_year["target_value"].nunique() > 1:
+            spec["per_year"] = per_year
+    return spec
+
+
+def trend_chart(
+    series_df: pd.DataFrame,
+    target: Mapping[str, Any] | float | None = None,
+    progress_row: Mapping[str, Any] | pd.Series | None = None,
+    province_series: pd.DataFrame | pd.Series | None = None,
+    title_vi: str = "",
+    *,
+    unit: str | None = None,
+    noun: str | None = None,
+    unit_label: str | None = None,
+    breaks: Iterable[str] = (),
+    height_cm: float = 8.0,
+) -> Figure:
+    """Values of one indicator for one unit by year, with what a reader needs to judge them.
+
+    Parameters
+    ----------
+    series_df
+        Indicators-frame rows of one indicator × unit (``year, value``; optional ``lower_95,
+        upper_95, partial, series_break, target_*, unit, indicator_id``).
+    target
+        ``{"op", "value", "kind", "year"}`` (``target_``-prefixed keys accepted), a number, or
+        None to read ``target_*`` from ``series_df``. ``every_year``: a line across the years
+        (a step line when the yearly target changes); ``by_year``: a dotted line and a marker at
+        the target year.
+    progress_row
+        A progress-frame row; its ``projected_value/lower/upper`` at ``target_year`` are drawn
+        dashed from the latest value, with the interval.
+    province_series
+        The province's values (frame with ``year, value``, or a Series indexed by year), grey.
+    title_vi
+        Title above the chart.
+    unit, noun
+        ``"percent"``/``"count"`` (default from ``series_df["unit"]``) and the count noun.
+    unit_label
+        Name of the series in the legend (default "Đơn vị").
+    breaks
+        Series-break codes to mark besides those in ``series_df["series_break"]``.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from matplotlib import patheffects
+
+    df = series_df.copy()
+    df = df[pd.to_numeric(_col(df, "year"), errors="coerce").notna()]
+    df["year"] = pd.to_numeric(df["year"]).astype(int)
+    df = df.sort_values("year")
+    unit = unit or _first(df, "unit") or "percent"
+    indicator_id = _first(df, "indicator_id") or _get(progress_row, "indicator_id") or ""
+    noun = L.count_noun(indicator_id) if noun is None else noun
+    fmt = vi_formatter("number")
+
+    fig = _figure(height_cm)
+    ax = fig.add_subplot()
+    if title_vi:
+        ax.set_title(title_vi)
+    years = df["year"].to_numpy()
+    values = _num(_col(df, "value"))
+    ok = np.isfinite(values)
+    partial = _flag(df, "partial") | _flag(df, "partial_year")
+    x_years = set(years.tolist())
+
+    if not ok.any():
+        _no_data(ax)
+    # interval first, so the dots sit on top
+    lower, upper = _num(_col(df, "lower_95")), _num(_col(df, "upper_95"))
+    has_ci = ok & np.isfinite(lower) & np.isfinite(upper)
+    if has_ci.any():
+        yerr = np.vstack(
+            [
+                np.clip(values[has_ci] - lower[has_ci], 0, None),
+                np.clip(upper[has_ci] - values[has_ci], 0, None),
+            ]
+        )
+        ax.errorbar(
+            years[has_ci],
+            values[has_ci],
+            yerr=yerr,
+            fmt="none",
+            ecolor=UNIT_COLOUR,
+            elinewidth=1,
+            capsize=3,
+            alpha=0.6,
+            gid="ci_95",
+            label="Khoảng tin cậy 95%",
+        )
+    ax.plot(
+        years[ok],
+        values[ok],
+        marker="o",
+        color=UNIT_COLOUR,
+        lw=1.6,
+        ms=4.5,
+        gid="values",
+        label=unit_label or "Đơn vị",
+    )
+    if (ok & partial).any():
+        ax.plot(
+            years[ok & partial],
+            values[ok & partial],
+            ls="none",
+            marker="o",
+            ms=6,
+            mfc="white",
+            mec=UNIT_COLOUR,
+            gid="partial",
+            label="* Số liệu chưa đầy đủ",
+        )
+    halo = [patheffects.withStroke(linewidth=2.5, foreground="white")]
+    for y, v in zip(years[ok], values[ok], strict=True):
+        ax.annotate(
+            fmt_value(v, unit, decimals=1 if unit == "percent" else 0),
+            (y, v),
+            textcoords="offset points",
+            xytext=(-5, 5),
+            ha="right",
+            fontsize=6.5,
+            color=UNIT_COLOUR,
+            path_effects=halo,
+            gid="value_label",
+        )
+
+    # province
+    if province_series is not None:
+        if isinstance(province_series, pd.Series):
+            prov = pd.DataFrame({"year": province_series.index, "value": province_series.values})
+        else:
+            prov = province_series
+        py = pd.to_numeric(_col(prov, "year"), errors="coerce").to_numpy(dtype=float)
+        pv = _num(_col(prov, "value"))
+        keep = np.isfinite(py) & np.isfinite(pv)
+        if keep.any():
+            order = np.argsort(py[keep])
+            ax.plot(
+                py[keep][order],
+                pv[keep][order],
+                color=PROVINCE_COLOUR,
+                lw=1,
+                marker=".",
+                gid="province",
+                label=L.labels()["province_total"],
+            )
+            x_years |= {int(y) for y in py[keep]}
+
+    # target
+    spec = _resolve_target(target, df, progress_row)
+    t_value, t_op, t_kind = spec.get("value"), spec.get("op"), spec.get("kind")
+    t_year = None if is_missing(spec.get("year")) else spec.get("year")
+    if t_value is not None and not is_missing(t_value):
+        t_value = float(t_value)
+        text = L.target_text(t_op or "==", t_value, unit, noun) if t_op else fmt_number(t_value)
+        kind_text = L.target_kind_text(t_kind, t_year)
+        label = f"Chỉ tiêu {text}" + (f" {kind_text}" if kind_text else "")
+        per_year = spec.get("per_year")
+        if per_year is not None and t_kind == "every_year":
+            ax.plot(
+                per_year["year"].astype(int),
+                per_year["target_value"].astype(float),
+                drawstyle="steps-mid",
+                ls="--",
+                color=TARGET_COLOUR,
+                lw=1,
+                gid="target",
+                label="Chỉ tiêu từng năm",
+            )
+        else:
+            ax.axhline(
+                t_value,
+                ls="--" if t_kind != "by_year" else ":",
+                color=TARGET_COLOUR,
+                lw=1,
+                gid="target",
+                label=label,
+            )
+        if t_kind == "by_year" and t_year is not None:
+            ax.plot(
+                [int(t_year)],
+                [t_value],
+                ls="none",
+                marker="*",
+                ms=9,
+                color=TARGET_COLOUR,
+                gid="target_point",
+            )
+            x_years.add(int(t_year))
+
+    # projection to the target year
+    p_year = _get(progress_row, "target_year")
+    p_value = _get(progress_row, "projected_value")
+    l_year, l_value = _get(progress_row, "latest_year"), _get(progress_row, "latest_value")
+    if p_year is not None and p_value is not None and l_year is not None and l_value is not None:
+        p_year, l_year = int(p_year), int(l_year)
+        if p_year > l_year:
+            ax.plot(
+                [l_year, p_year],
+                [float(l_value), float(p_value)],
+                ls="--",
+                color=UNIT_COLOUR,
+                lw=1.2,
+                gid="projection",
+                label=f"Dự báo đến năm {p_year}",
+            )
+            p_low, p_high = (
+                _get(progress_row, "projected_lower"),
+                _get(progress_row, "projected_upper"),
+            )
+            if p_low is not None and p_high is not None:
+                ax.fill(
+                    [l_year, p_year, p_year],
+                    [float(l_value), float(p_low), float(p_high)],
+                    color=UNIT_COLOUR,
+                    alpha=0.12,
+                    lw=0,
+                    gid="projection_band",
+                    label="Khoảng dự báo",
+                )
+                ax.errorbar(
+                    [p_year],
+                    [float(p_value)],
+                    yerr=[
+                        [max(float(p_value) - float(p_low), 0)],
+                        [max(float(p_high) - float(p_value), 0)],
+                    ],
+                    fmt="o",
+                    mfc="white",
+                    color=UNIT_COLOUR,
+                    capsize=3,
+                    gid="projection_ci",
+                )
+            x_years.add(p_year)
+
+    # series breaks
+    codes = {c for v in _col(df, "series_break", "") for c in L.series_break_codes(v)}
+    codes |= set(breaks)
+    for code in sorted(codes):
+        year = L.series_break_year(code)
+        if year is None or not x_years or not (min(x_years) < year <= max(x_years)):
+            continue
+        ax.axvline(year - 0.5, color="#999999", lw=0.8, ls="-.", gid=f"break_{code}")
+        short = L.labels()["series_breaks"].get(code, {}).get("short", code)
+        ax.text(
+            year - 0.45,
+            0.98,
+            short,
+            transform=ax.get_xaxis_transform(),
+            fontsize=6,
+            color="#666666",
+            va="top",
+            ha="left",
+            gid=f"break_label_{code}",
+        )
+
+    _year_axis(ax, x_years, years[partial])
+    ax.yaxis.set_major_formatter(fmt)
+    ax.set_ylabel(_value_label(unit, noun))
+    ax.set_xlabel("Năm")
+    if unit == "percent":
+        bottom, top = ax.get_ylim()
+        if top > 100:
+            ax.set_ylim(bottom, 100.5)
+    _legend_below(fig, ax, ncol=3)
+    return fig
+
+
+# --------------------------------------------------------------------------- funnel plot
+def funnel_plot(
+    funnel_df: pd.DataFrame,
+    unit_names: Mapping[str, str],
+    highlight: str | None = None,
+    *,
+    limits: pd.DataFrame | None = None,
+    title_vi: str = "",
+    polarity: str | None = None,
+    height_cm: float = 10.0,
+) -> Figure:
+    """Districts' values against their denominators, with the province funnel.
+
+    Parameters
+    ----------
+    funnel_df
+        The funnel frame: one row per unit (``unit_code, denominator, value, baseline,
+        funnel_95_lower/upper, funnel_998_lower/upper, assessment``; ``polarity`` optional).
+        A ``level == "province"`` row is left out of the points.
+    unit_names
+        ``unit_code`` → Vietnamese name (labels use the short form).
+    highlight
+        The report's unit: bold label and a ring.
+    limits
+        Optional smooth limits from the measure wing (``denominator, funnel_95_lower, …``) on a
+        grid of denominators. Without it the limits are drawn through the units' own limits
+        (exact at each unit, straight between them).
+    """
+    from matplotlib import patheffects
+
+    df = funnel_df.copy()
+    if "level" in df.columns:
+        df = df[df["level"].fillna("") != "province"]
+    polarity = polarity or _first(df, "polarity") or "higher"
+    fig = _figure(height_cm)
+    ax = fig.add_subplot()
+    if title_vi:
+        ax.set_title(title_vi)
+    x, y = _num(_col(df, "denominator")), _num(_col(df, "value"))
+    ok = np.isfinite(x) & np.isfinite(y) & (x > 0)
+    if not ok.any():
+        _no_data(ax)
+
+    lim = limits if limits is not None else df.loc[ok]
+    lim = lim.assign(_n=pd.to_numeric(lim["denominator"], errors="coerce")).sort_values("_n")
+    styles = {"95": dict(ls="--", lw=0.9), "998": dict(ls="-", lw=0.9)}
+    for level, style in styles.items():
+        for side in ("lower", "upper"):
+            column = f"funnel_{level}_{side}"
+            if column not in lim.columns:
+                continue
+            ly = _num(lim[column])
+            good = np.isfinite(ly) & np.isfinite(lim["_n"].to_numpy(dtype=float))
+            if not good.any():
+                continue
+            ax.plot(
+                lim["_n"].to_numpy(dtype=float)[good],
+                ly[good],
+                color="#555555",
+                gid=column,
+                label=(
+                    f"Giới hạn {'95%' if level == '95' else '99,8%'}" if side == "lower" else None
+                ),
+                **style,
+            )
+    baseline = _first(df, "baseline")
+    if baseline is not None:
+        ax.axhline(
+            float(baseline),
+            color=TARGET_COLOUR,
+            lw=1,
+            gid="baseline",
+            label=f"{L.labels()['province_total']}: {fmt_percent(float(baseline))}",
+        )
+
+    assessments = _col(df, "assessment", "not_assessable").fillna("not_assessable").to_numpy()
+    codes = _col(df, "unit_code", "").astype(str).to_numpy()
+    for key in L.FUNNEL_ASSESSMENTS:
+        sel = ok & (assessments == key)
+        if not sel.any():
+            continue
+        ax.scatter(
+            x[sel],
+            y[sel],
+            s=28,
+            marker=L.funnel_marker(key),
+            color=L.funnel_colour(key),
+            edgecolors="#333333",
+            linewidths=0.4,
+            zorder=3,
+            gid=f"units_{key}",
+            label=L.funnel_word(key, polarity),
+        )
+    bottom, top = ax.get_ylim()
+    if top > 100:
+        ax.set_ylim(bottom, 100.5)
+    labels = [
+        (xi, yi, L.short_name(unit_names.get(code, code)), 7 if code == highlight else 6)
+        for xi, yi, code in zip(x[ok], y[ok], codes[ok], strict=True)
+    ]
+    placements = _place_labels(ax, labels)
+    for (xi, yi, text, size), code, (dx, dy, ha) in zip(labels, codes[ok], placements, strict=True):
+        is_hl = code == highlight
+        ax.annotate(
+            text,
+            (xi, yi),
+            textcoords="offset points",
+            xytext=(dx, dy),
+            ha=ha,
+            fontsize=size,
+            fontweight="bold" if is_hl else "normal",
+            color=HIGHLIGHT_COLOUR if is_hl else "#333333",
+            gid=f"label_{code}",
+            path_effects=[patheffects.withStroke(linewidth=2, foreground="white")],
+            zorder=5 if is_hl else 4,
+        )
+        if is_hl:
+            ax.scatter(
+                [xi],
+                [yi],
+                s=110,
+                facecolors="none",
+                edgecolors=HIGHLIGHT_COLOUR,
+                linewidths=1.4,
+                zorder=4,
+                gid="highlight",
+            )
+    ax.xaxis.set_major_formatter(vi_formatter("number"))
+    ax.yaxis.set_major_formatter(vi_formatter("number"))
+    ax.set_xlabel("Số được đánh giá (mẫu số)")
+    ax.set_ylabel("Tỷ lệ (%)")
+    _legend_below(fig, ax, ncol=3)
+    return fig
+
+
+_LABEL_SPOTS = [
+    (4, 3, "left"),
+    (4, -9, "left"),
+    (-4, 3, "right"),
+    (-4, -9, "right"),
+    (4, 11, "left"),
+    (-4, 11, "right"),
+    (4, -17, "left"),
+    (-4, -17, "right"),
+]
+
+
+def _place_labels(ax: Axes, labels: list[tuple[float, float, str, float]]):
+    """Offsets (points) and alignment for point labels so that they do not overlap each other
+    or leave the axes: greedy, first free spot of :data:`_LABEL_SPOTS`; text sizes are
+    estimated (0.6 em per character), which is enough for a dozen short unit names."""
+    ax.autoscale_view()
+    to_pt = 72 / ax.figure.dpi
+    (ax_x0, _), (ax_x1, _) = ax.transAxes.transform([(0, 0), (1, 1)]) * to_pt
+    points = [tuple(ax.transData.transform((x, y)) * to_pt) for x, y, _, _ in labels]
+    placed: list[tuple[float, float, float, float]] = []
+    result = []
+    order = sorted(range(len(labels)), key=lambda i: (points[i][0], points[i][1]))
+    chosen: dict[int, tuple[float, float, str]] = {}
+    for i in order:
+        px, py = points[i]
+        _, _, text, size = labels[i]
+        width, height = 0.6 * size * len(text), 1.2 * size
+        first = None
+        for dx, dy, ha in _LABEL_SPOTS:
+            x0 = px + dx if ha == "left" else px + dx - width
+            box = (x0, py + dy, x0 + width, py + dy + height)
+            if first is None:
+                first = (dx, dy, ha, box)
+            inside = box[0] >= ax_x0 - 2 and box[2] <= ax_x1 + 2
+            clear = all(
+                box[2] <= b[0] or box[0] >= b[2] or box[3] <= b[1] or box[1] >= b[3] for b in placed
+            )
+            if inside and clear:
+                chosen[i] = (dx, dy, ha)
+                placed.append(box)
+                break
+        else:
+            dx, dy, ha, box = first
+            chosen[i] = (dx, dy, ha)
+            placed.append(box)
+    for i in range(len(labels)):
+        result.append(chosen[i])
+    return result
+
+
+# --------------------------------------------------------------------------- ranked dots
+def ranked_dot_plot(
+    df: pd.DataFrame,
+    highlight: str | None = None,
+    unit_names: Mapping[str, str] | None = None,
+    *,
+    baseline: float | None = None,
+    title_vi: str = "",
+    unit: str | None = None,
+) -> Figure:
+    """Units sorted by value (highest at the top) with their 95% intervals.
+
+    ``df`` has ``unit_code, value`` and optionally ``lower_95, upper_95, level, name_vi``. A
+    ``level == "province"`` row becomes the vertical baseline unless ``baseline`` is given.
+    """
+    data = df.copy()
+    unit = unit or _first(data, "unit") or "percent"
+    if "level" in data.columns:
+        prov = data[data["level"].fillna("") == "province"]
+        if baseline is None and len(prov):
+            baseline = _get(prov.iloc[0], "value")
+        data = data[data["level"].fillna("") != "province"]
+    data["_v"] = _num(_col(data, "value"))
+    data = data.sort_values("_v", ascending=True, na_position="first", kind="mergesort")
+    n = len(data)
+    fig = _figure(max(4.0, 1.8 + 0.55 * n))
+    ax = fig.add_subplot()
+    if title_vi:
+        ax.set_title(title_vi)
+    pos = np.arange(n)
+    values = data["_v"].to_numpy()
+    ok = np.isfinite(values)
+    lower, upper = _num(_col(data, "lower_95")), _num(_col(data, "upper_95"))
+    has_ci = ok & np.isfinite(lower) & np.isfinite(upper)
+    if has_ci.any():
+        ax.errorbar(
+            values[has_ci],
+            pos[has_ci],
+            xerr=np.vstack(
+                [
+                    np.clip(values[has_ci] - lower[has_ci], 0, None),
+                    np.clip(upper[has_ci] - values[has_ci], 0, None),
+                ]
+            ),
+            fmt="none",
+            ecolor="#777777",
+            elinewidth=1,
+            capsize=2,
+            gid="ci_95",
+            label="Khoảng tin cậy 95%",
+        )
+    ax.plot(values[ok], pos[ok], ls="none", marker="o", color=UNIT_COLOUR, ms=5, gid="values")
+    codes = _col(data, "unit_code", "").astype(str).tolist()
+    hl = np.array([c == highlight for c in codes])
+    if (hl & ok).any():
+        ax.plot(
+            values[hl & ok],
+            pos[hl & ok],
+            ls="none",
+            marker="o",
+            ms=7,
+            color=HIGHLIGHT_COLOUR,
+            gid="highlight",
+        )
+    if baseline is not None and not is_missing(baseline):
+        ax.axvline(
+            float(baseline),
+            color=TARGET_COLOUR,
+            lw=1,
+            ls="--",
+            gid="baseline",
+            label=f"{L.labels()['province_total']}: {fmt_value(baseline, unit)}",
+        )
+    names = unit_names or {}
+    name_col = _col(data, "name_vi", None)
+    ticklabels = []
+    for code, fallback in zip(codes, name_col, strict=True):
+        name = names.get(code) or (fallback if isinstance(fallback, str) else code)
+        ticklabels.append(L.short_name(name))
+    ax.set_yticks(pos)
+    ax.set_yticklabels(ticklabels)
+    for tick, is_hl in zip(ax.get_yticklabels(), hl, strict=True):
+        if is_hl:
+            tick.set_fontweight("bold")
+            tick.set_color(HIGHLIGHT_COLOUR)
+    ax.set_ylim(-0.7, n - 0.3)
+    ax.grid(True, axis="x")
+    ax.grid(False, axis="y")
+    ax.xaxis.set_major_formatter(vi_formatter("number"))
+    ax.set_xlabel(_value_label(unit, ""))
+    _legend_below(fig, ax, ncol=2)
+    return fig
+
+
+# --------------------------------------------------------------------------- tile map
+def _as_mapping(obj: Any, value_col: str) -> dict[str, Any]:
+    if obj is None:
+        return {}
+    if isinstance(obj, pd.DataFrame):
+        return dict(zip(obj["unit_code"].astype(str), obj[value_col], strict=True))
+    if isinstance(obj, pd.Series):
+        return {str(k): v for k, v in obj.items()}
+    return {str(k): v for k, v in dict(obj).items()}
+
+
+def tile_map(
+    values_df: pd.DataFrame | pd.Series | Mapping[str, float],
+    tiles: Mapping[str, Iterable[int]],
+    verdicts: pd.DataFrame | pd.Series | Mapping[str, str] | None = None,
+    unit_names: Mapping[str, str] | None = None,
+    value_fmt: Callable[[Any], str] | None = None,
+    *,
+    title_vi: str = "",
+) -> Figure:
+    """The province as a grid of square tiles, one per unit at its ``(row, col)``.
+
+    Each tile is filled with its verdict colour and shows the short name, the value and the
+    verdict symbol (so the map reads in greyscale). Units with a value but no tile are listed
+    under the map rather than dropped silently.
+
+    Parameters
+    ----------
+    values_df
+        ``unit_code, value`` (and ``unit``), a Series indexed by code, or a dict.
+    tiles
+        ``unit_code`` → ``(row, col)``, e.g. ``params.units()["tiles"]``; sector committees sit
+        in a row of their own there.
+    verdicts
+        ``unit_code`` → verdict code (dict, Series, or frame with ``unit_code, verdict``).
+    value_fmt
+        Formats a value; default ``fmt_percent`` (``fmt_number`` when ``unit`` is count).
+    """
+    from matplotlib.patches import Patch, Rectangle
+
+    values = _as_mapping(values_df, "value")
+    verdict_of = _as_mapping(verdicts, "verdict")
+    names = unit_names or {}
+    if value_fmt is None:
+        unit = _first(values_df, "unit") if isinstance(values_df, pd.DataFrame) else None
+        value_fmt = fmt_percent if unit != "count" else fmt_count
+    grid = {str(code): tuple(int(v) for v in rc) for code, rc in tiles.items()}
+    # an empty row (between districts and sector committees) becomes a narrow gap
+    used_rows = sorted({r for r, _ in grid.values()})
+    top_of: dict[int, float] = {}
+    y = 0.0
+    for i, r in enumerate(used_rows):
+        if i:
+            y += 1.0 if r == used_rows[i - 1] + 1 else 1.35
+        top_of[r] = y
+    positions = {code: (top_of[r], c) for code, (r, c) in grid.items()}
+    height = (max(top_of.values()) + 1) if top_of else 1.0
+    n_cols = max((c for _, c in grid.values()), default=0) + 1
+    fig = _figure(max(5.0, 2.6 * height + 2.0))
+    ax = fig.add_subplot()
+    if title_vi:
+        ax.set_title(title_vi)
+    size = 0.94
+    for code, (row, col) in positions.items():
+        verdict = verdict_of.get(code)
+        has_verdict = verdict is not None and not is_missing(verdict)
+        face = L.verdict_colour(verdict) if has_verdict else "#EEEEEE"
+        ax.add_patch(
+            Rectangle(
+                (col, -row),
+                size,
+                size,
+                facecolor=face,
+                edgecolor="white",
+                lw=1.5,
+                gid=f"tile_{code}",
+            )
+        )
+        name = "\n".join(textwrap.wrap(L.short_name(names.get(code, code)), 13)) or code
+        value = values.get(code)
+        value_text = value_fmt(value) if value is not None else "–"
+        symbol = f" {L.verdict_symbol(verdict)}" if has_verdict else ""
+        colour = L.text_colour(face)
+        ax.text(
+            col + size / 2,
+            -row + size * 0.66,
+            name,
+            ha="center",
+            va="center",
+            fontsize=6.3,
+            color=colour,
+            gid=f"tile_name_{code}",
+        )
+        ax.text(
+            col + size / 2,
+            -row + size * 0.24,
+            value_text + symbol,
+            ha="center",
+            va="center",
+            fontsize=8,
+            fontweight="bold",
+            color=colour,
+            gid=f"tile_value_{code}",
+        )
+    ax.set_xlim(-0.05, n_cols)
+    ax.set_ylim(-(height - 1) - 0.05, 1)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    present = [v for v in L.VERDICTS if v in {str(x) for x in verdict_of.values()}]
+    if present:
+        handles = [Patch(facecolor=L.verdict_colour(v), label=L.verdict_label(v)) for v in present]
+        fig.legend(
+            handles=handles, loc="outside lower center", ncol=min(5, len(handles)), frameon=False
+        )
+    missing = [c for c in values if c not in positions]
+    if missing:
+        shown = [L.short_name(names.get(c, c)) for c in missing[:6]]
+        more = f" và {len(missing) - 6} đơn vị khác" if len(missing) > 6 else ""
+        note = "Không có vị trí trên bản đồ: " + ", ".join(shown) + more
+        ax.text(
+            0,
+            -(height - 1) - 0.12,
+            "\n".join(textwrap.wrap(note, 120)),
+            fontsize=6,
+            color="#666666",
+            va="top",
+            gid="untiled",
+        )
+        ax.set_ylim(-(height - 1) - 0.45, 1)
+    return fig
+
+
+# --------------------------------------------------------------------------- small multiples
+def small_multiples(
+    indicators_df: pd.DataFrame,
+    indicator_ids: Iterable[str],
+    unit_code: str,
+    *,
+    progress: pd.DataFrame | None = None,
+    ncols: int = 4,
+) -> Figure:
+    """A grid of tiny trend lines, one per (process) indicator, for one unit.
+
+    Each panel: the name (wrapped), the line by year, the latest value, and an arrow coloured
+    good/bad by the indicator's polarity — from ``progress.trend_direction`` when given, else
+    from the sign of last minus first value.
+    """
+    ids = list(indicator_ids)
+    ncols = max(1, min(ncols, len(ids) or 1))
+    nrows = max(1, math.ceil(len(ids) / ncols))
+    fig = _figure(1.2 + 3.6 * nrows)
+    axes = fig.subplots(nrows, ncols, squeeze=False)
+    df = indicators_df[indicators_df["unit_code"].astype(str) == str(unit_code)]
+    if "breakdown" in df.columns:
+        df = df[df["breakdown"].fillna("").astype(str).isin(["", "total", "all"])]
+    for i, ax in enumerate(axes.flat):
+        if i >= len(ids):
+            ax.set_visible(False)
+            continue
+        ident = ids[i]
+        rows = df[df["indicator_id"] == ident].sort_values("year")
+        ax.set_gid(f"sm_{ident}")
+        name = _first(rows, "name_vi") or ident
+        unit = _first(rows, "unit") or "percent"
+        polarity = _first(rows, "polarity") or "higher"
+        ax.set_title(_wrap(f"{ident}. {name}", 30, 3), fontsize=6.2)
+        years = pd.to_numeric(rows["year"], errors="coerce").to_numpy(dtype=float)
+        vals = _num(_col(rows, "value"))
+        ok = np.isfinite(years) & np.isfinite(vals)
+        ax.grid(False)
+        ax.tick_params(labelsize=6, length=2)
+        if not ok.any():
+            _no_data(ax)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            continue
+        ax.plot(years[ok], vals[ok], color=UNIT_COLOUR, lw=1.2, marker="o", ms=2.5, gid="values")
+        first_year, last_year = int(years[ok][0]), int(years[ok][-1])
+        ax.set_xticks(sorted({first_year, last_year}))
+        ax.set_xticklabels([str(y) for y in sorted({first_year, last_year})])
+        ax.set_xlim(first_year - 0.4, last_year + 0.4)
+        change: Any = vals[ok][-1] - vals[ok][0] if ok.sum() > 1 else None
+        if progress is not None and "trend_direction" in progress.columns:
+            match = progress[
+                (progress["indicator_id"] == ident)
+                & (progress["unit_code"].astype(str) == str(unit_code))
+            ]
+            if len(match) and not is_missing(match.iloc[0]["trend_direction"]):
+                change = match.iloc[0]["trend_direction"]
+        low, high = float(np.min(vals[ok])), float(np.max(vals[ok]))
+        span = high - low or max(abs(high) * 0.05, 1.0)
+        ax.set_ylim(low - 0.15 * span, high + 0.75 * span)  # headroom for the latest value
+        ax.set_yticks(sorted({low, high}))  # the range, never a tick past 100%
+        ax.yaxis.set_major_formatter(vi_formatter("number"))
+        arrow = L.direction(change, polarity)
+        latest = fmt_value(vals[ok][-1], unit, L.count_noun(ident))
+        ax.text(
+            0.98,
+            0.97,
+            f"{latest} {arrow.arrow}".strip(),
+            transform=ax.transAxes,
+            ha="right",
+            va="top",
+            fontsize=7.5,
+            fontweight="bold",
+            color=arrow.colour,
+            gid="latest",
+        )
+    return fig
+
+
+def _wrap(text: str, width: int, max_lines: int) -> str:
+    """Wrap ``text``; a cut shows an ellipsis rather than silently dropping words."""
+    lines = textwrap.wrap(text, width)
+    if len(lines) > max_lines:
+        lines = lines[:max_lines]
+        lines[-1] = lines[-1][: width - 1].rstrip() + "…"
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- export
+def _save(fig: Figure, fmt: str, dpi: int | None = None) -> bytes:
+    apply_style()
+    metadata = {"png": _PNG_METADATA, "svg": _SVG_METADATA, "pdf": _PDF_METADATA}.get(fmt)
+    if metadata is None:
+        raise ValueError(f"Định dạng ảnh không hỗ trợ: {fmt!r} (png, svg, pdf)")
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format=fmt, dpi=dpi or STYLE["savefig.dpi"], metadata=dict(metadata))
+    return buffer.getvalue()
+
+
+def fig_to_png_bytes(fig: Figure, dpi: int = 150) -> bytes:
+    """PNG bytes without date or software chunks: the same figure gives the same bytes."""
+    return _save(fig, "png", dpi)
+
+
+def fig_to_svg_bytes(fig: Figure) -> bytes:
+    """SVG bytes (glyphs as paths, fixed hash salt, no date)."""
+    return _save(fig, "svg")
+
+
+def fig_to_data_uri(fig: Figure, fmt: str = "png", dpi: int = 150) -> str:
+    """``data:image/png;base64,…`` (or ``svg+xml``) for embedding in a self-contained HTML."""
+    data = _save(fig, fmt, dpi)
+    mime = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}[fmt]
+    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"

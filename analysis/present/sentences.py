@@ -1,0 +1,289 @@
+"""One Vietnamese sentence per target, and integrity flags worded as questions.
+
+The sentence only restates numbers the progress frame already holds (latest value, target,
+baseline, years met, verdict); the differences it prints are the plain subtraction a reader would
+do in their head. Nothing here judges: the verdict is the measure wing's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from analysis.present import labels as L
+from analysis.present.formats import (
+    MISSING,
+    fmt_count,
+    fmt_number,
+    fmt_points,
+    fmt_value,
+    is_missing,
+    to_decimal,
+)
+
+__all__ = [
+    "change_clause",
+    "flag_question",
+    "gap_clause",
+    "indicator_sentence",
+    "not_assessable_reason",
+]
+
+
+def _get(row: Mapping[str, Any] | Any, key: str) -> Any:
+    try:
+        value = row[key]
+    except (KeyError, IndexError):
+        return None
+    return None if is_missing(value) else value
+
+
+def _diff_text(diff: float, unit: str, noun: str) -> str:
+    """|diff| in the unit of a difference; a non-zero gap that rounds to 0 reads "chưa đến 0,1"."""
+    size = abs(diff)
+    if unit == "percent":
+        if diff != 0 and to_decimal(size, 1) == 0:
+            return "chưa đến " + fmt_points(0.1)
+        return fmt_points(size)
+    if diff != 0 and to_decimal(size, 0) == 0:
+        return "chưa đến " + fmt_count(1, noun)
+    return fmt_count(size, noun)
+
+
+def _year(value: Any) -> int | None:
+    return None if is_missing(value) else int(value)
+
+
+def gap_clause(
+    value: float,
+    op: str,
+    target: float,
+    unit: str = "percent",
+    noun: str = "",
+    target_label: str = "chỉ tiêu",
+) -> str:
+    """How ``value`` stands against the target: ``"thấp hơn chỉ tiêu 1,6 điểm %"``,
+    ``"vượt chỉ tiêu 112 người"``, ``"bằng chỉ tiêu"``…
+
+    A longer ``target_label`` (``"chỉ tiêu năm 2020 (100%)"``) puts the size first:
+    ``"thấp hơn 3,5 điểm % so với chỉ tiêu năm 2020 (100%)"``.
+    """
+    if op not in L.TARGET_OPS:
+        raise ValueError(f"Phép so sánh của chỉ tiêu không hợp lệ: {op!r}")
+    diff = float(value) - float(target)
+    size = _diff_text(diff, unit, noun)
+    short = target_label == "chỉ tiêu"
+
+    def compare(word: str) -> str:
+        return f"{word} {target_label} {size}" if short else f"{word} {size} so với {target_label}"
+
+    if diff == 0:
+        if op in (">=", "==", "<="):
+            return f"hoàn thành {target_label}" if op == "==" else f"bằng {target_label}"
+        wanted = "vượt" if op == ">" else "thấp hơn"
+        return f"bằng mức {target_label} nhưng chưa {wanted} như yêu cầu"
+    if op in (">=", ">"):
+        return compare("vượt" if diff > 0 and short else "cao hơn" if diff > 0 else "thấp hơn")
+    if op == "==":
+        return compare("cao hơn" if diff > 0 else "thấp hơn")
+    # "<=" and "<": a ceiling
+    if diff < 0:
+        return f"trong giới hạn {target_label}"
+    return compare("cao hơn mức tối đa của" if short else "cao hơn")
+
+
+def change_clause(
+    latest: float, baseline: float, baseline_year: int, unit: str = "percent", noun: str = ""
+) -> str:
+    """``"so với năm 2015 tăng 2,1 điểm %"`` / ``"giảm 12 thôn"`` / ``"không thay đổi"``."""
+    diff = float(latest) - float(baseline)
+    lead = f"so với năm {baseline_year}"
+    if diff == 0:
+        return f"{lead} không thay đổi"
+    return f"{lead} {'tăng' if diff > 0 else 'giảm'} {_diff_text(diff, unit, noun)}"
+
+
+def _verdict_clause(verdict: Any, reason: str | None = None) -> str:
+    text = f"đánh giá: {L.verdict_word(verdict)}"
+    if reason:
+        text += f" ({reason.strip().rstrip('.')})"
+    return text
+
+
+def not_assessable_reason(row: Mapping[str, Any] | Any) -> str | None:
+    """Why a progress row could not be assessed, in Vietnamese, read from its fields (the
+    measure wing's ``note`` is an English trace for analysts and never printed)."""
+    baseline_year = _year(_get(row, "baseline_year"))
+    latest_year = _year(_get(row, "latest_year"))
+    target_year = _year(_get(row, "target_year"))
+    if _get(row, "baseline_value") is None:
+        return f"không có số liệu năm gốc {baseline_year}" if baseline_year else "không có năm gốc"
+    if latest_year is None or latest_year == baseline_year:
+        return "mới có số liệu năm gốc"
+    if target_year is None or (baseline_year is not None and target_year <= baseline_year):
+        return "chưa xác định năm phải đạt chỉ tiêu"
+    return None
+
+
+def indicator_sentence(
+    row: Mapping[str, Any] | Any,
+    name_vi: str,
+    unit: str = "percent",
+    *,
+    noun: str | None = None,
+    partial: bool = False,
+    with_projection: bool = False,
+    reason_vi: str | None = None,
+) -> str:
+    """One sentence for one target of one reporting unit, from a row of the progress frame.
+
+    Parameters
+    ----------
+    row
+        A progress-frame row (``Series`` or mapping) with ``indicator_id, verdict,
+        baseline_year, baseline_value, latest_year, latest_value, target_op, target_value,
+        target_kind, target_year, years_met, years_assessed`` (and ``projected_*`` when
+        ``with_projection``). Its ``note`` (English, for analysts) is not printed.
+    name_vi
+        The indicator's Vietnamese name, e.g. ``"Tỷ lệ TCCSĐ hoàn thành tốt nhiệm vụ trở lên"``.
+    unit
+        ``"percent"`` (0–100) or ``"count"``.
+    noun
+        What a count counts (``"người"``, ``"thôn"``); default from ``labels_vi.yaml``.
+    partial
+        The latest value is incomplete (part year, or not every unit reported): says so.
+    with_projection
+        Add the projected value at the target year and its interval, when given.
+    reason_vi
+        Why a ``not_assessable`` verdict, in Vietnamese; default read from the row's fields
+        (:func:`not_assessable_reason`).
+
+    Returns
+    -------
+    str
+        E.g. ``"Tỷ lệ TCCSĐ hoàn thành tốt nhiệm vụ trở lên năm 2017 đạt 88,4%, thấp hơn chỉ
+        tiêu 1,6 điểm %; so với năm 2015 tăng 2,1 điểm %; 1/3 năm đạt chỉ tiêu; đánh giá: Cần
+        đẩy nhanh."``
+    """
+    if unit not in ("percent", "count"):
+        raise ValueError(f"Đơn vị chỉ tiêu không hợp lệ: {unit!r} (cần 'percent' hoặc 'count')")
+    indicator_id = _get(row, "indicator_id") or ""
+    noun = L.count_noun(indicator_id) if noun is None else noun
+    noun = noun if unit == "count" else ""
+    verdict = _get(row, "verdict")
+    reason = None
+    if verdict in (None, "not_assessable"):
+        reason = reason_vi or not_assessable_reason(row)
+    latest = _get(row, "latest_value")
+    latest_year = _year(_get(row, "latest_year"))
+    op, target = _get(row, "target_op"), _get(row, "target_value")
+    kind, target_year = _get(row, "target_kind"), _year(_get(row, "target_year"))
+    name = name_vi.strip()
+
+    if latest is None or latest_year is None:
+        baseline, baseline_year = _get(row, "baseline_value"), _year(_get(row, "baseline_year"))
+        if baseline is not None and baseline_year is not None:
+            head = (
+                f"{name} năm {baseline_year} (năm gốc) {'đạt' if unit == 'percent' else 'là'} "
+                f"{fmt_value(baseline, unit, noun)}; chưa có số liệu các năm sau"
+            )
+            return f"{head}; {_verdict_clause(verdict)}."
+        if reason and reason.startswith("không có số liệu năm gốc"):
+            return f"{name}: {reason}; {_verdict_clause(verdict)}."
+        return f"{name}: chưa có số liệu; {_verdict_clause(verdict)}."
+
+    year_text = f"năm {latest_year}" + (" (số liệu chưa đầy đủ)" if partial else "")
+    has_target = op is not None and target is not None
+    before_target_year = kind == "by_year" and target_year is not None and latest_year < target_year
+    if has_target and before_target_year:
+        target_label = (
+            f"chỉ tiêu năm {target_year} ({L.target_text(op, target, unit, noun, bare_equal=True)})"
+        )
+    else:
+        target_label = "chỉ tiêu"
+
+    clauses: list[str] = []
+    countdown = unit == "count" and has_target and op in ("==", "<=") and float(target) == 0
+    if countdown:
+        thing = L.remaining_phrase(indicator_id, name)
+        goal = L.target_text(op, target, unit, noun, bare_equal=True)
+        if float(latest) == 0:
+            head = f"Đến {year_text}, không còn {thing}, đạt chỉ tiêu"
+        elif before_target_year:
+            head = f"Đến {year_text}, còn {fmt_number(latest)} {thing} "
+            head += f"(chỉ tiêu đến năm {target_year}: {goal})"
+        else:
+            head = f"Đến {year_text}, còn {fmt_number(latest)} {thing}, chưa đạt chỉ tiêu"
+        clauses.append(head)
+    else:
+        verb = "đạt" if unit == "percent" else "là"
+        head = f"{name} {year_text} {verb} {fmt_value(latest, unit, noun)}"
+        if has_target:
+            head += ", " + gap_clause(latest, op, target, unit, noun, target_label)
+        clauses.append(head)
+
+    baseline, baseline_year = _get(row, "baseline_value"), _year(_get(row, "baseline_year"))
+    if baseline is not None and baseline_year is not None and baseline_year != latest_year:
+        clauses.append(change_clause(latest, baseline, baseline_year, unit, noun))
+
+    years_met, years_assessed = _get(row, "years_met"), _get(row, "years_assessed")
+    if kind == "every_year" and years_assessed:
+        clauses.append(f"{int(years_met or 0)}/{int(years_assessed)} năm đạt chỉ tiêu")
+
+    if with_projection:
+        projected = _get(row, "projected_value")
+        if projected is not None and target_year is not None and latest_year < target_year:
+            text = f"dự báo năm {target_year}: {fmt_value(projected, unit, noun)}"
+            low, high = _get(row, "projected_lower"), _get(row, "projected_upper")
+            if low is not None and high is not None:
+                lo_txt = fmt_value(low, unit) if unit == "percent" else fmt_number(low)
+                text += f" (khoảng dự báo: {lo_txt}–{fmt_value(high, unit, noun)})"
+            clauses.append(text)
+
+    clauses.append(_verdict_clause(verdict, reason))
+    return "; ".join(clauses) + "."
+
+
+def _number_in_parens(x: Any, unit: str, noun: str) -> str:
+    if x is None or is_missing(x):
+        return ""
+    if isinstance(x, str):
+        return f" ({x})"
+    return f" ({fmt_value(x, unit, noun)})"
+
+
+def flag_question(
+    kind: str,
+    *,
+    unit_name: str | None = None,
+    year: int | None = None,
+    observed: Any = None,
+    expected: Any = None,
+    unit: str = "percent",
+    noun: str = "",
+    detail: str | None = None,
+) -> str:
+    """An integrity flag worded as a question for the reviewer, never as an accusation.
+
+    ``flag_question("rating_above_expected")`` →
+    ``"Tỷ lệ xếp loại tốt trở lên cao hơn mức dự kiến theo sinh hoạt chi bộ: đề nghị xem lại
+    căn cứ đánh giá?"``. With ``observed=95.2, expected=88.0`` the numbers appear in
+    parentheses; ``unit_name`` and ``year`` prefix the place and time.
+    Kinds are listed under ``flags`` in ``labels_vi.yaml``.
+    """
+    flags = L.labels()["flags"]
+    if kind not in flags:
+        raise ValueError(f"Loại cảnh báo không có: {kind!r}. Các loại hiện có: {', '.join(flags)}")
+    spec = flags[kind]
+    statement = spec["statement"].format(
+        observed=_number_in_parens(observed, unit, noun),
+        expected=_number_in_parens(expected, unit, noun),
+    )
+    if detail:
+        statement += f" ({detail.strip()})"
+    where = ", ".join(
+        part for part in (unit_name, f"năm {int(year)}" if year is not None else None) if part
+    )
+    prefix = f"{where}: " if where else ""
+    text = f"{prefix}{statement}: {spec['question']}?"
+    return text.replace(f" ({MISSING})", "")
