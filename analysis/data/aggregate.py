@@ -1,0 +1,754 @@
+"""Detail → summary: one row of counts per unit and year, whatever the input level.
+
+:func:`build_summary` is the Summary contract of ``docs/architecture.md``: one row per
+``unit_code`` × ``year`` for every reporting unit (``level`` district or sector) that has data
+that year, and for every commune that has detail. Columns: ``unit_code, level, parent_code,
+year, source`` and every ``count`` column of the ``unit_summary`` table (``Int64``; ``<NA>``
+where not applicable or unknown, e.g. the village columns of a sector unit).
+
+How detail rows become summary counts
+-------------------------------------
+A commune's reporting unit is its ``parent_code`` in ``units``. Organizations are counted under
+their ``reporting_unit`` (and under their ``commune_code`` for commune rows); villages under
+``commune_code`` → parent; officials under ``commune_code`` → parent, in ``snapshot_year``.
+
+======================== =================================================================
+summary column           from the detail
+======================== =================================================================
+orgs_total               organizations rows
+orgs_not_rated           ``rating`` = ``chua_xep_loai``
+orgs_excellent           rating of rank 1 (``xuat_sac`` or ``trong_sach_vung_manh``)
+orgs_good                rating of rank 2 (``tot``)
+orgs_completed           rating of rank 3 (``hoan_thanh``)
+orgs_failed              rating of rank 4 (``khong_hoan_thanh`` or ``yeu_kem``)
+orgs_remediation         rank 3–4 with ``remediation_plan`` = Có               (flag ¹)
+orgs_head_rule           ``org_type`` with ``head_rule`` (vocabulary org_type)
+orgs_head_is_secretary   of those, ``head_is_secretary`` = Có                   (flag ¹)
+orgs_non_state           ``org_type`` with ``non_state``
+orgs_owner_is_secretary  of those, ``owner_is_secretary`` = Có                  (flag ¹)
+members_non_state        Σ ``members_total`` of the non-state organizations
+orgs_candidate_pool      ``candidate_pool`` = Có                                 (flag ¹)
+orgs_admission_plan      ``candidate_pool`` = Có and ``admission_plan`` = Có     (flag ¹ ²)
+orgs_dialogue            ``dialogue_held`` = Có                                  (flag ¹)
+orgs_supervised_twice    ``supervision_checks`` ≥ 2                              (flag ¹)
+members_* admissions_*   Σ of the same column                                   (sum ³)
+new_members_* inspections, committee_*, cells_*
+villages_total           villages rows of the unit's communes in that year
+villages_no_members      ``party_members`` = 0
+villages_at_risk         ``party_members`` = 1 or 2
+villages_own_cell        ``own_cell`` = Có                                       (flag ¹)
+villages_combined_cell   ``combined_cell`` = Có                                  (flag ¹)
+villages_head_member     ``head_is_member`` = Có                                 (flag ¹)
+villages_secretary_head  ``secretary_is_head`` = Có                              (flag ¹)
+officials_total          officials rows with ``snapshot_year`` = year
+officials_university     ``education`` with ``university`` (vocabulary education)
+officials_theory         ``theory`` with ``intermediate_or_higher``
+officials_rotated        ``rotated`` = Có                                        (flag ¹)
+======================== =================================================================
+
+¹ A flag count is the number of rows (among those the flag applies to) where the flag is Có;
+  an empty cell counts as "not Có". When the flag applies to some rows but is empty on *all*
+  of them, the count is unknown: ``<NA>``. When it applies to no row, the count is 0.
+² ``<NA>`` also when ``orgs_candidate_pool`` is ``<NA>``.
+³ ``sum(min_count=1)``: ``<NA>`` when every contributing value is empty.
+
+Detail and summary rows of the same unit-year
+---------------------------------------------
+Columns come in three groups by the detail table that counts them (:func:`column_groups`):
+organizations (``orgs_*``, ``members_*``, ``admissions*``, ``new_members_*``, ``committee_*``,
+``cells_*``, ``inspections``), villages (``villages_*``) and officials (``officials_*``). Where a
+reporting unit-year has detail rows of a table, that table's group comes from the detail
+aggregate (a ``<NA>`` there stays ``<NA>``, so numerators and denominators never mix
+sources); a group without detail rows that unit-year (no officials snapshot in 2017, say) is
+taken from the ``unit_summary`` row when there is one. Differences between the two are findings of
+``analysis.data.rules.check_summary_vs_detail``. ``source`` says where the organization and
+member counts (the core of every indicator) come from: ``detail`` when the unit-year has
+organizations rows, or has no ``unit_summary`` row; ``summary`` otherwise. Commune rows are
+always ``detail``.
+
+Codes that ``units`` does not know are kept as reporting units with ``level`` <NA> (validation
+reports them as errors); codes ``units`` knows at another level are left out of the role they
+do not fit (a commune code typed as a reporting unit, say). Unit-years with no data at all get
+no row: ``analysis.data.rules.completeness_table`` lists them.
+
+Also here: :func:`harmonise_to` (codes onto one year's boundaries through the crosswalk) and
+:func:`village_status_changes` (villages without party members, how each one left that state).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from functools import cache
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analysis.data import schema
+
+__all__ = [
+    "KEY_COLUMNS",
+    "REPORTING_LEVELS",
+    "aggregate_detail",
+    "build_summary",
+    "code_mapper",
+    "column_groups",
+    "count_columns",
+    "harmonise_to",
+    "map_codes",
+    "table_frame",
+    "unit_lookup",
+    "village_status_changes",
+]
+
+REPORTING_LEVELS = ("district", "sector")
+KEY_COLUMNS = ["unit_code", "level", "parent_code", "year", "source"]
+PROVENANCE = ("_file", "_sheet", "_row")
+_STR_TYPES = ("code", "text", "enum")
+
+
+# --------------------------------------------------------------------------------------------
+# typed access to the input tables
+# --------------------------------------------------------------------------------------------
+@cache
+def count_columns() -> tuple[str, ...]:
+    """The count columns of ``unit_summary``, in schema order (the summary's value columns)."""
+    return tuple(c.name for c in schema.table("unit_summary").columns if c.type == "count")
+
+
+@cache
+def column_groups() -> dict[str, tuple[str, ...]]:
+    """Summary count columns by the detail table they are counted from."""
+    groups: dict[str, list[str]] = {"organizations": [], "villages": [], "officials": []}
+    for c in count_columns():
+        table = c.split("_")[0]
+        groups.get(table, groups["organizations"]).append(c)
+    return {k: tuple(v) for k, v in groups.items()}
+
+
+def _tables(data: Any) -> Mapping[str, pd.DataFrame]:
+    """Accept ``InputData`` as well as a plain ``dict`` of tables."""
+    return getattr(data, "tables", data) or {}
+
+
+def _as_type(s: pd.Series, col_type: str) -> pd.Series:
+    if col_type in _STR_TYPES:
+        return s if s.dtype == "str" else s.astype("str")
+    if col_type in ("year", "count"):
+        if s.dtype == "Int64":
+            return s
+        return pd.to_numeric(s, errors="coerce").round().astype("Int64")
+    if col_type == "bool":
+        return s if s.dtype == "boolean" else s.astype("boolean")
+    return s
+
+
+def _missing(index: pd.Index, col_type: str) -> pd.Series:
+    if col_type in _STR_TYPES:
+        return pd.Series(np.nan, index=index, dtype="str")
+    if col_type in ("year", "count"):
+        return pd.Series(pd.NA, index=index, dtype="Int64")
+    return pd.Series(pd.NA, index=index, dtype="boolean")
+
+
+def table_frame(tables: Any, name: str) -> pd.DataFrame:
+    """Table ``name`` with every schema column present and typed as the InputData contract says.
+
+    A table that is absent becomes an empty frame; missing columns become ``<NA>``; missing
+    provenance columns become ``""`` / ``<NA>``. Columns already of the right dtype are not
+    copied, so this is cheap on intake's output.
+    """
+    spec = schema.table(name)
+    df = _tables(tables).get(name)
+    if df is None:
+        df = pd.DataFrame(index=pd.RangeIndex(0))
+    out: dict[str, pd.Series] = {}
+    for col in spec.columns:
+        if col.name in df.columns:
+            out[col.name] = _as_type(df[col.name], col.type)
+        else:
+            out[col.name] = _missing(df.index, col.type)
+    for prov in PROVENANCE:
+        if prov in df.columns:
+            s = df[prov]
+            out[prov] = _as_type(s, "count") if prov == "_row" else _as_type(s, "text")
+        elif prov == "_row":
+            out[prov] = pd.Series(pd.NA, index=df.index, dtype="Int64")
+        else:
+            out[prov] = pd.Series("" if prov == "_file" else name, index=df.index, dtype="str")
+    return pd.DataFrame(out, index=df.index, copy=False)
+
+
+def _with_categories(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    return df.assign(**{c: df[c].astype("category") for c in columns})
+
+
+def code_mapper(codes: pd.Series) -> Callable[[pd.Series | Mapping[str, Any]], pd.Series]:
+    """Factorize ``codes`` once; the returned function maps them through any lookup.
+
+    ``code_mapper(s)(lookup)`` equals ``s.map(lookup)`` but hashes each distinct code once,
+    which matters on long columns of few codes mapped through several lookups.
+    """
+    positions, distinct = pd.factorize(codes)
+    distinct = pd.Series(np.asarray(distinct, dtype=object))
+    present = positions >= 0
+    take = np.where(present, positions, 0)
+
+    def apply(mapping: pd.Series | Mapping[str, Any]) -> pd.Series:
+        if len(distinct) == 0:
+            return pd.Series(np.nan, index=codes.index, dtype=object)
+        out = distinct.map(mapping).take(take)
+        out.index = codes.index
+        return out.where(present)
+
+    return apply
+
+
+def map_codes(codes: pd.Series, mapping: pd.Series | Mapping[str, Any]) -> pd.Series:
+    """``codes.map(mapping)`` through the distinct codes (fast on long columns of few codes)."""
+    return code_mapper(codes)(mapping)
+
+
+def unit_lookup(tables: Any) -> pd.DataFrame:
+    """``units`` indexed by ``code`` (first row of a duplicated code wins)."""
+    units = table_frame(tables, "units")
+    units = units[units["code"].notna()].drop_duplicates("code")
+    return units.set_index("code")
+
+
+@cache
+def _vocab_sets() -> dict[str, Any]:
+    v = schema.vocabularies()
+    rating = v["org_rating"].entries
+    return {
+        "rank": {e["code"]: e["rank"] for e in rating if e.get("rank") is not None},
+        "not_rated": {e["code"] for e in rating if e.get("rank") is None},
+        "head_rule": [e["code"] for e in v["org_type"].entries if e.get("head_rule")],
+        "non_state": [e["code"] for e in v["org_type"].entries if e.get("non_state")],
+        "university": [e["code"] for e in v["education"].entries if e.get("university")],
+        "theory": [e["code"] for e in v["theory"].entries if e.get("intermediate_or_higher")],
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# detail aggregation
+# --------------------------------------------------------------------------------------------
+def _int_array(values: np.ndarray, missing: np.ndarray | None = None) -> pd.arrays.IntegerArray:
+    values = np.asarray(values).astype(np.int64)
+    mask = np.zeros(len(values), dtype=bool) if missing is None else np.asarray(missing, bool)
+    return pd.arrays.IntegerArray(values, mask)
+
+
+def _group_counts(
+    unit: pd.Series,
+    year: pd.Series,
+    plain: dict[str, Any],
+    flags: dict[str, tuple[Any, pd.Series]],
+    sums: dict[str, pd.Series],
+) -> pd.DataFrame:
+    """Counts and sums per (unit_code, year): ``np.bincount`` over factorized keys.
+
+    ``plain``: name → boolean mask counted as 0/1. ``flags``: name → (rows the flag applies
+    to, nullable boolean flag), counted with the flag rule of the module docstring. ``sums``:
+    name → Int64 series summed with ``min_count=1`` semantics. Rows with an empty unit or year
+    are left out. Returns a frame indexed by (``unit_code``, ``year``), one row per pair that
+    has rows.
+    """
+    names = [*plain, *flags, *sums]
+    unit_codes, unit_values = pd.factorize(unit)
+    years = year.to_numpy(dtype="float64", na_value=np.nan)
+    ok = (unit_codes >= 0) & ~np.isnan(years)
+    if not ok.any():
+        index = pd.MultiIndex.from_arrays(
+            [pd.Index([], dtype="str"), pd.Index([], dtype="Int64")], names=["unit_code", "year"]
+        )
+        return pd.DataFrame({n: pd.Series(dtype="Int64") for n in names}, index=index)
+    year_codes, year_values = pd.factorize(years[ok].astype(np.int64))
+    span = len(year_values)
+    # dense group id over the unit × year grid: no sort, no factorize of pairs
+    gid = unit_codes[ok].astype(np.int64) * span + year_codes
+    n = len(unit_values) * span
+
+    def count(mask: np.ndarray) -> np.ndarray:
+        return np.bincount(gid[np.asarray(mask, dtype=bool)[ok]], minlength=n)
+
+    out: dict[str, Any] = {}
+    for name, mask in plain.items():
+        out[name] = _int_array(count(mask))
+    for name, (applies, flag) in flags.items():
+        applies = np.asarray(applies, dtype=bool)
+        is_true = flag.to_numpy(dtype=bool, na_value=False)
+        known = ~flag.isna().to_numpy()
+        n_true, n_known, n_applies = (count(applies & is_true), count(applies & known),
+                                      count(applies))
+        out[name] = _int_array(n_true, (n_known == 0) & (n_applies > 0))
+    for name, series in sums.items():
+        values = series.to_numpy(dtype="float64", na_value=np.nan)[ok]
+        present = ~np.isnan(values)
+        total = np.bincount(gid[present], weights=values[present], minlength=n)
+        out[name] = _int_array(np.rint(total), np.bincount(gid[present], minlength=n) == 0)
+    group_keys = np.arange(n)
+    index = pd.MultiIndex.from_arrays(
+        [pd.Index(unit_values.take(group_keys // span)).astype("str"),
+         pd.Index(year_values.take(group_keys % span)).astype("Int64")],
+        names=["unit_code", "year"],
+    )
+    frame = pd.DataFrame(out, index=index)
+    return frame[np.bincount(gid, minlength=n) > 0]
+
+
+_Parts = tuple[dict[str, Any], dict[str, tuple[Any, pd.Series]], dict[str, pd.Series]]
+
+
+def _org_parts(orgs: pd.DataFrame) -> _Parts:
+    """Row-level pieces of the organization counts (see the table of the module docstring)."""
+    vs = _vocab_sets()
+    rank = map_codes(orgs["rating"], vs["rank"]).to_numpy(dtype=float, na_value=np.nan)
+    head_rule = orgs["org_type"].isin(vs["head_rule"]).to_numpy(dtype=bool)
+    non_state = orgs["org_type"].isin(vs["non_state"]).to_numpy(dtype=bool)
+    pool = orgs["candidate_pool"]
+    everyone = np.ones(len(orgs), dtype=bool)
+    plain = {
+        "orgs_total": everyone,
+        "orgs_not_rated": orgs["rating"].isin(vs["not_rated"]).to_numpy(dtype=bool),
+        "orgs_excellent": rank == 1,
+        "orgs_good": rank == 2,
+        "orgs_completed": rank == 3,
+        "orgs_failed": rank == 4,
+        "orgs_head_rule": head_rule,
+        "orgs_non_state": non_state,
+    }
+    flags = {
+        "orgs_remediation": ((rank == 3) | (rank == 4), orgs["remediation_plan"]),
+        "orgs_head_is_secretary": (head_rule, orgs["head_is_secretary"]),
+        "orgs_owner_is_secretary": (non_state, orgs["owner_is_secretary"]),
+        "orgs_candidate_pool": (everyone, pool),
+        "orgs_admission_plan": (pool.to_numpy(dtype=bool, na_value=False),
+                                orgs["admission_plan"]),
+        "orgs_dialogue": (everyone, orgs["dialogue_held"]),
+        "orgs_supervised_twice": (everyone, orgs["supervision_checks"] >= 2),
+    }
+    summed = [
+        c for c in count_columns()
+        if c in orgs.columns and c.startswith(("members_", "admissions", "new_members_",
+                                               "committee_", "cells_", "inspections"))
+    ]
+    sums = {c: orgs[c] for c in summed}
+    sums["members_non_state"] = orgs["members_total"].where(non_state, 0)
+    return plain, flags, sums
+
+
+def _org_counts(parts: _Parts, unit: pd.Series, year: pd.Series) -> pd.DataFrame:
+    out = _group_counts(unit, year, *parts)
+    out["orgs_admission_plan"] = out["orgs_admission_plan"].where(
+        out["orgs_candidate_pool"].notna()
+    )
+    return out
+
+
+def _village_parts(villages: pd.DataFrame) -> _Parts:
+    members = villages["party_members"]
+    everyone = np.ones(len(villages), dtype=bool)
+    plain = {
+        "villages_total": everyone,
+        "villages_no_members": members.eq(0).to_numpy(dtype=bool, na_value=False),
+        "villages_at_risk": members.isin([1, 2]).to_numpy(dtype=bool, na_value=False),
+    }
+    flags = {
+        "villages_own_cell": (everyone, villages["own_cell"]),
+        "villages_combined_cell": (everyone, villages["combined_cell"]),
+        "villages_head_member": (everyone, villages["head_is_member"]),
+        "villages_secretary_head": (everyone, villages["secretary_is_head"]),
+    }
+    return plain, flags, {}
+
+
+def _official_parts(officials: pd.DataFrame) -> _Parts:
+    vs = _vocab_sets()
+    everyone = np.ones(len(officials), dtype=bool)
+    plain = {
+        "officials_total": everyone,
+        "officials_university": officials["education"].isin(vs["university"]).to_numpy(bool),
+        "officials_theory": officials["theory"].isin(vs["theory"]).to_numpy(bool),
+    }
+    return plain, {"officials_rotated": (everyone, officials["rotated"])}, {}
+
+
+def _combine(parts: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Outer-join the per-table aggregates on (unit_code, year); remember which tables."""
+    frames = []
+    for name, part in parts.items():
+        if len(part):
+            frames.append(part.assign(**{f"__has_{name}": True}))
+    if not frames:
+        return pd.DataFrame()
+    out = frames[0]
+    for f in frames[1:]:
+        out = out.join(f, how="outer")
+    flags = [c for c in out.columns if c.startswith("__has_")]
+    names = [c.removeprefix("__has_") for c in flags]
+    has = out[flags].fillna(False).astype(bool).to_numpy()
+    # label each row by its pattern of tables, coded as bits (no per-row Python loop)
+    pattern = has.astype(np.int64) @ (1 << np.arange(len(names), dtype=np.int64))
+    labels = np.array([
+        ",".join(name for i, name in enumerate(names) if p >> i & 1)
+        for p in range(1 << len(names))
+    ])
+    out = out.drop(columns=flags)
+    out["detail_tables"] = labels[pattern]
+    return out
+
+
+def _empty_summary(extra: tuple[str, ...] = ()) -> pd.DataFrame:
+    cols: dict[str, pd.Series] = {
+        "unit_code": pd.Series(dtype="str"),
+        "level": pd.Series(dtype="str"),
+        "parent_code": pd.Series(dtype="str"),
+        "year": pd.Series(dtype="Int64"),
+        "source": pd.Series(dtype="str"),
+    }
+    cols.update({c: pd.Series(dtype="Int64") for c in count_columns()})
+    cols.update({c: pd.Series(dtype="str") for c in extra})
+    return pd.DataFrame(cols)
+
+
+def _finish(frame: pd.DataFrame, units: pd.DataFrame, source: str | np.ndarray,
+            extra: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Add level/parent from ``units``, all count columns (Int64) and the column order."""
+    if frame.empty:
+        return _empty_summary(extra)
+    out = frame.reset_index()
+    out["unit_code"] = out["unit_code"].astype("str")
+    out["year"] = out["year"].astype("Int64")
+    out["level"] = out["unit_code"].map(units["level"]).astype("str")
+    out["parent_code"] = out["unit_code"].map(units["parent_code"]).astype("str")
+    out["source"] = pd.Series(source, index=out.index, dtype="str")
+    for c in count_columns():
+        out[c] = out[c].astype("Int64") if c in out.columns else pd.array(
+            [pd.NA] * len(out), dtype="Int64"
+        )
+    return out[[*KEY_COLUMNS, *count_columns(), *extra]]
+
+
+def _commune_parent(units: pd.DataFrame) -> pd.Series:
+    communes = units[units["level"] == "commune"]
+    return communes["parent_code"]
+
+
+def aggregate_detail(tables: Any) -> pd.DataFrame:
+    """Aggregate the detail tables alone (no ``unit_summary`` rows).
+
+    Returns the Summary columns plus ``detail_tables`` (which detail tables contributed, e.g.
+    ``"organizations,villages"``), with ``source`` = ``detail``: one row per reporting unit ×
+    year and per commune × year that has detail. Validation compares this with the
+    ``unit_summary`` rows; :func:`build_summary` merges the two.
+    """
+    units = unit_lookup(tables)
+    commune_parent = _commune_parent(units)
+    # code columns become categorical once: every later factorize/isin/map is then cheap
+    cats = {"organizations": ["reporting_unit", "commune_code"],
+            "villages": ["commune_code"], "officials": ["commune_code"]}
+    orgs, villages, officials = (_with_categories(table_frame(tables, name), cols)
+                                 for name, cols in cats.items())
+
+    ru_level = map_codes(orgs["reporting_unit"], units["level"])
+    ru = orgs["reporting_unit"].where(ru_level.isna() | ru_level.isin(REPORTING_LEVELS))
+    org_parts = _org_parts(orgs)
+    village_parts = _village_parts(villages)
+    official_parts = _official_parts(officials)
+    reporting = _combine({
+        "organizations": _org_counts(org_parts, ru, orgs["year"]),
+        "villages": _group_counts(map_codes(villages["commune_code"], commune_parent),
+                                  villages["year"], *village_parts),
+        "officials": _group_counts(map_codes(officials["commune_code"], commune_parent),
+                                   officials["snapshot_year"], *official_parts),
+    })
+
+    def commune_only(codes: pd.Series) -> pd.Series:
+        return codes.where(codes.isin(commune_parent.index))
+
+    communes = _combine({
+        "organizations": _org_counts(org_parts, commune_only(orgs["commune_code"]),
+                                     orgs["year"]),
+        "villages": _group_counts(commune_only(villages["commune_code"]), villages["year"],
+                                  *village_parts),
+        "officials": _group_counts(commune_only(officials["commune_code"]),
+                                   officials["snapshot_year"], *official_parts),
+    })
+    extra = ("detail_tables",)
+    out = pd.concat(
+        [_finish(reporting, units, "detail", extra), _finish(communes, units, "detail", extra)],
+        ignore_index=True,
+    )
+    return out
+
+
+def build_summary(tables: Any, detail: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row of counts per unit × year (the Summary contract; see the module docstring).
+
+    Parameters
+    ----------
+    tables : dict of DataFrame or InputData
+        Typed input tables as ``analysis.data.intake`` returns them.
+    detail : DataFrame, optional
+        ``aggregate_detail(tables)`` when the caller has it already.
+
+    Returns
+    -------
+    DataFrame
+        ``unit_code, level, parent_code, year, source`` and the ``unit_summary`` count
+        columns (``Int64``), sorted by level (reporting units first), unit and year.
+    """
+    units = unit_lookup(tables)
+    detail = aggregate_detail(tables) if detail is None else detail
+    counts = list(count_columns())
+    is_commune_row = detail["level"].eq("commune").fillna(False).to_numpy(dtype=bool)
+    rep = detail[~is_commune_row]
+    communes = detail[is_commune_row]
+
+    summ = table_frame(tables, "unit_summary")
+    summ = summ[summ["unit_code"].notna() & summ["year"].notna()]
+    summ = summ.drop_duplicates(["unit_code", "year"])
+    level = summ["unit_code"].map(units["level"])
+    summ = summ[level.isna() | level.isin(REPORTING_LEVELS)]
+
+    merged = rep.drop(columns=["level", "parent_code", "source"]).merge(
+        summ[["unit_code", "year", *counts]], on=["unit_code", "year"], how="outer",
+        suffixes=("", "__s"), indicator=True,
+    )
+    tables_used = merged["detail_tables"].fillna("")
+    for group, cols in column_groups().items():
+        has_group = tables_used.str.contains(group, regex=False).to_numpy(dtype=bool)
+        for c in cols:
+            merged[c] = merged[c].where(has_group, merged[f"{c}__s"])
+    has_org_detail = tables_used.str.contains("organizations", regex=False)
+    has_summary = merged["_merge"].isin(["right_only", "both"])
+    source = np.where(has_org_detail | ~has_summary, "detail", "summary")
+    merged = merged[["unit_code", "year", *counts]].set_index(["unit_code", "year"])
+    out = pd.concat(
+        [_finish(merged, units, source),
+         communes[[*KEY_COLUMNS, *counts]]],
+        ignore_index=True,
+    )
+    order = out["level"].eq("commune").astype(int)
+    out = out.assign(_o=order).sort_values(["_o", "unit_code", "year"], kind="stable")
+    return out.drop(columns="_o").reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------------
+# boundaries
+# --------------------------------------------------------------------------------------------
+def _resolved_crosswalk(crosswalk: pd.DataFrame, boundary_year: int) -> dict[str, str]:
+    """old code → code in force in ``boundary_year`` (chains followed, cycles stopped)."""
+    cw = table_frame({"crosswalk": crosswalk}, "crosswalk")
+    cw = cw[cw["old_code"].notna() & cw["new_code"].notna() & cw["effective_year"].notna()]
+    cw = cw[cw["effective_year"] <= boundary_year].drop_duplicates("old_code")
+    step = dict(zip(cw["old_code"], cw["new_code"], strict=True))
+    resolved: dict[str, str] = {}
+    for old in step:  # loops over the crosswalk (hundreds of codes), not over data rows
+        seen = {old}
+        code = step[old]
+        while code in step and code not in seen:
+            seen.add(code)
+            code = step[code]
+        resolved[old] = code
+    return resolved
+
+
+def harmonise_to(
+    frame: pd.DataFrame,
+    crosswalk: pd.DataFrame,
+    code_col: str,
+    year_col: str | None = "year",
+    boundary_year: int | None = None,
+) -> pd.DataFrame:
+    """Put ``frame[code_col]`` onto the unit codes in force in ``boundary_year``.
+
+    Every crosswalk row with ``effective_year`` ≤ ``boundary_year`` maps its ``old_code`` to
+    its ``new_code``; chains (a → b in 2019, b → c in 2020) are followed to the end. Codes are
+    never reused, so the mapping depends on the code alone: ``year_col`` is not needed to
+    map and is only checked to exist (so a caller cannot pass the arguments in the wrong
+    order unnoticed). A unit created after ``boundary_year`` cannot be split back and keeps
+    its code.
+
+    Returns
+    -------
+    DataFrame
+        A copy with ``code_col`` replaced and the code as read kept in ``original_code``
+        (kept from a first call when harmonised twice).
+    """
+    if boundary_year is None:
+        raise TypeError("harmonise_to: boundary_year is required")
+    if year_col is not None and year_col not in frame.columns:
+        raise KeyError(f"harmonise_to: no column {year_col!r}")
+    mapping = _resolved_crosswalk(crosswalk, int(boundary_year))
+    out = frame.copy()
+    codes = out[code_col]
+    if "original_code" not in out.columns:
+        out["original_code"] = codes
+    if mapping:
+        out[code_col] = codes.map(mapping).fillna(codes).astype(codes.dtype)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# villages without party members
+# --------------------------------------------------------------------------------------------
+CHANGE_LABELS = (
+    "gained_member", "merged_away", "rewhitened", "still_without", "missing", "became_empty",
+)
+
+
+def _status(values: np.ndarray) -> np.ndarray:
+    return np.where(np.isnan(values), "absent", np.where(values == 0, "no_members", "has_members"))
+
+
+def _recodings(crosswalk: pd.DataFrame | None, first_seen: pd.Series,
+               to_year: int) -> dict[str, str]:
+    """old → new for crosswalk rows that only give one village a new code (no merger).
+
+    A row is a re-coding when its ``new_code`` has no other old code in the crosswalk and no
+    rows of its own before ``effective_year`` (an absorbing neighbour keeps its code and has
+    earlier rows; a merger has several old codes). Chains of re-codings are followed.
+    """
+    if crosswalk is None:
+        return {}
+    cw = table_frame({"crosswalk": crosswalk}, "crosswalk")
+    cw = cw[cw["old_code"].notna() & cw["new_code"].notna() & cw["effective_year"].notna()]
+    cw = cw[cw["effective_year"] <= to_year].drop_duplicates("old_code")
+    if cw.empty:
+        return {}
+    sole = cw.groupby("new_code")["old_code"].transform("size") == 1
+    seen = cw["new_code"].map(first_seen)
+    fresh = seen.isna() | (seen >= cw["effective_year"]).fillna(True)
+    recode = cw[sole & fresh]
+    return _resolved_crosswalk(recode, to_year)
+
+
+def village_status_changes(
+    villages: pd.DataFrame,
+    crosswalk: pd.DataFrame | None,
+    from_year: int,
+    to_year: int,
+    units: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Villages without party members between two years, and how each one stands at the end.
+
+    A village enters the table when ``party_members`` = 0 in some year ``from_year`` ≤ y <
+    ``to_year``, or when it had members in ``from_year`` and has none in ``to_year``. A village
+    that only changed its code (a crosswalk row whose new code has no other old code and did
+    not exist before, as when a merged commune's villages are re-coded) is followed under its
+    new code; a village absorbed into a neighbour or merged with others is not.
+
+    ``change``:
+
+    - ``gained_member``: ≥ 1 member in ``to_year`` (under the same code or its re-coding);
+    - ``merged_away``: no row in ``to_year`` and the code was merged (crosswalk,
+      ``effective_year`` ≤ ``to_year``): it left the list through the merger, not an admission;
+    - ``rewhitened`` ("tái trắng"): 0, later ≥ 1, and 0 again in ``to_year``;
+    - ``still_without``: 0 in ``to_year`` and never ≥ 1 since its first 0;
+    - ``missing``: no row in ``to_year`` and no crosswalk entry;
+    - ``became_empty``: ≥ 1 in ``from_year``, never 0 before ``to_year``, 0 in ``to_year``.
+
+    Parameters
+    ----------
+    villages : DataFrame
+        The ``villages`` table (``year, village_code, commune_code, party_members``).
+    crosswalk : DataFrame or None
+        The ``crosswalk`` table.
+    from_year, to_year : int
+        ``from_year`` < ``to_year``.
+    units : DataFrame, optional
+        The ``units`` table, to fill ``unit_code`` (the commune's parent). Without it
+        ``unit_code`` is taken from a ``unit_code`` column of ``villages`` if there is one.
+
+    Returns
+    -------
+    DataFrame
+        ``village_code, commune_code, unit_code, status_from, status_to, change`` (statuses:
+        ``no_members``, ``has_members``, ``absent``), then ``members_from``, ``members_to``
+        (Int64), ``code_to`` (the code in ``to_year`` after re-codings) and ``merged_into``
+        (the code in force in ``to_year`` for merged villages). ``village_code`` is the first
+        code of the village in the window, ``commune_code`` its latest commune. Sorted by
+        ``village_code``.
+    """
+    from_year, to_year = int(from_year), int(to_year)
+    if from_year >= to_year:
+        raise ValueError("village_status_changes: from_year must be before to_year")
+    cols = ["village_code", "commune_code", "unit_code", "status_from", "status_to", "change",
+            "members_from", "members_to", "code_to", "merged_into"]
+    v = table_frame({"villages": villages}, "villages")
+    if "unit_code" in villages.columns:
+        v["unit_code"] = villages["unit_code"].astype("str")
+    v = v[v["village_code"].notna() & v["year"].notna()]
+    first_seen = v.groupby("village_code")["year"].min()
+    v = v[v["year"].between(from_year, to_year)]
+    if v.empty:
+        out = pd.DataFrame({c: pd.Series(dtype="str") for c in cols})
+        out["members_from"] = out["members_from"].astype("Int64")
+        out["members_to"] = out["members_to"].astype("Int64")
+        return out
+    # one identity per village: its code after re-codings (not after mergers)
+    recode = _recodings(crosswalk, first_seen, to_year)
+    identity = map_codes(v["village_code"], recode).astype("str") if recode else None
+    v = v.assign(identity=v["village_code"] if identity is None
+                 else identity.fillna(v["village_code"]))
+    v = v.sort_values("year", kind="stable").drop_duplicates(["identity", "year"], keep="last")
+    years = list(range(from_year, to_year + 1))
+    wide = v.pivot(index="identity", columns="year", values="party_members")
+    wide = wide.reindex(columns=years)
+    m = wide.to_numpy(dtype=float, na_value=np.nan)
+    before, last, first = m[:, :-1], m[:, -1], m[:, 0]
+
+    zero_before = before == 0
+    entered = zero_before.any(axis=1)
+    became_empty = ~entered & (first >= 1) & (last == 0)
+    # ≥ 1 member in a year after an earlier 0 (both before to_year)
+    zeros_so_far = np.cumsum(zero_before, axis=1) - zero_before
+    lifted = ((before >= 1) & (zeros_so_far > 0)).any(axis=1)
+
+    mapping = _resolved_crosswalk(crosswalk, to_year) if crosswalk is not None else {}
+    identity = wide.index.to_series()
+    merged_into = map_codes(identity, mapping)
+    merged = merged_into.notna().to_numpy()
+    absent = np.isnan(last)
+    change = np.select(
+        [
+            entered & absent & merged,
+            entered & absent,
+            entered & (last >= 1),
+            entered & (last == 0) & lifted,
+            entered & (last == 0),
+            became_empty,
+        ],
+        ["merged_away", "missing", "gained_member", "rewhitened", "still_without",
+         "became_empty"],
+        default="",
+    )
+    keep = change != ""
+    carried = [c for c in ("village_code", "commune_code", "unit_code") if c in v.columns]
+    by_identity = v.groupby("identity", sort=False)[carried]
+    earliest, latest = by_identity.first(), by_identity.last()  # v is sorted by year
+    kept = identity.to_numpy()[keep]
+    out = pd.DataFrame({
+        "village_code": earliest["village_code"].reindex(kept).to_numpy(),
+        "status_from": _status(first)[keep],
+        "status_to": _status(last)[keep],
+        "change": change[keep],
+        "members_from": pd.array(first[keep], dtype="Float64").astype("Int64"),
+        "members_to": pd.array(last[keep], dtype="Float64").astype("Int64"),
+        "code_to": np.where(absent[keep], None, kept),
+        "merged_into": merged_into.to_numpy()[keep],
+        "commune_code": latest["commune_code"].reindex(kept).to_numpy(),
+    })
+    if units is not None:
+        parents = _commune_parent(unit_lookup({"units": units}))
+        out["unit_code"] = out["commune_code"].map(parents)
+    elif "unit_code" in latest.columns:
+        out["unit_code"] = latest["unit_code"].reindex(kept).to_numpy()
+    else:
+        out["unit_code"] = pd.NA
+    for c in ("village_code", "commune_code", "unit_code", "status_from", "status_to", "change",
+              "code_to", "merged_into"):
+        out[c] = out[c].astype("str")
+    return out[cols].sort_values("village_code", kind="stable").reset_index(drop=True)
