@@ -43,7 +43,6 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--formats", default="html,pdf,xlsx", help="comma list of html,pdf,xlsx")
     b.add_argument("--out", type=Path, help="output folder (default outputs/)")
     b.add_argument("--force", action="store_true", help="rebuild reports whose inputs are unchanged")
-    b.add_argument("--publish", action="store_true", help="suppress small counts in appendices")
     b.add_argument("--tables-only", action="store_true",
                    help="validate and write the summary and indicator tables, no reports")
     return p

@@ -51,3 +51,14 @@ def targets() -> dict[str, Any]:
 def units() -> dict[str, Any]:
     """Reporting-unit display parameters (``params/units.yaml``)."""
     return _load("units.yaml")
+
+
+@cache
+def appendices() -> list[dict[str, Any]]:
+    """Appendix tables in publishing order (``params/appendices.yaml``)."""
+    return list(_load("appendices.yaml")["appendices"])
+
+
+def params_digest_parts() -> list[Path]:
+    """The parameter files every report depends on (for the rebuild check)."""
+    return sorted(config.PARAMS_DIR.glob("*.yaml"))

@@ -1,0 +1,160 @@
+"""The command-line actions behind ``python -m analysis`` (validate, demo, build)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from analysis import config
+from analysis.data.findings import FINDING_HEADERS_VI, SEVERITY_VI
+
+#: How many findings the terminal shows; the workbook always has all of them.
+MAX_PRINTED_FINDINGS = 40
+
+
+def _console():
+    from rich.console import Console
+
+    return Console(stderr=False, highlight=False, soft_wrap=False)
+
+
+def finding_line(f: dict) -> str:
+    """One finding as one readable line: where (file, sheet, row, column, value), then what."""
+    where = [str(f["file"])] if f.get("file") else []
+    if f.get("sheet") and f.get("sheet") != Path(str(f.get("file", ""))).stem:
+        where.append(f"bảng {f['sheet']}")
+    if f.get("row") is not None and not pd.isna(f.get("row")):
+        where.append(f"dòng {int(f['row'])}")
+    if f.get("column"):
+        where.append(f"cột «{f['column']}»")
+    if f.get("value") not in (None, "") and not pd.isna(f.get("value")):
+        where.append(f"giá trị «{str(f['value'])[:40]}»")
+    return f"{', '.join(where)}: {f['message']}" if where else str(f["message"])
+
+
+def print_findings(findings: pd.DataFrame, source: str, console=None) -> None:
+    """Print the findings (errors first), one line each, and the counts, in Vietnamese."""
+    from rich.markup import escape
+
+    console = console or _console()
+    if findings.empty:
+        console.print(f"[green]Không có lỗi hay cảnh báo nào[/] trong {escape(source)}.")
+        return
+    n_err = int((findings["severity"] == "error").sum())
+    n_warn = len(findings) - n_err
+    console.print(f"Kết quả kiểm tra {escape(source)}:")
+    for f in findings.head(MAX_PRINTED_FINDINGS).to_dict("records"):
+        style = "red" if f["severity"] == "error" else "yellow"
+        label = SEVERITY_VI.get(f["severity"], f["severity"])
+        console.print(f"[{style}]{label}[/] {escape(finding_line(f))}")
+    if len(findings) > MAX_PRINTED_FINDINGS:
+        console.print(f"… và {len(findings) - MAX_PRINTED_FINDINGS} dòng khác (xem tệp kết quả).")
+    console.print(f"Tổng cộng: [red]{n_err} lỗi[/], [yellow]{n_warn} cảnh báo[/].")
+
+
+def write_findings_xlsx(findings: pd.DataFrame, out: Path) -> Path:
+    """Write the findings to a workbook users open in Excel (Vietnamese headers)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    from analysis.run.files import atomic_path
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Kết quả kiểm tra"
+    cols = list(FINDING_HEADERS_VI)
+    ws.append([FINDING_HEADERS_VI[c] for c in cols])
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="DDE4EE")
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for rec in findings.to_dict("records"):
+        values = []
+        for c in cols:
+            v = rec.get(c)
+            if c == "severity":
+                v = SEVERITY_VI.get(v, v)
+            values.append(None if v is None or (not isinstance(v, str) and pd.isna(v)) else v)
+        ws.append(values)
+    widths = {"message": 80, "value": 20, "file": 22, "sheet": 18, "column": 28}
+    for i, c in enumerate(cols, start=1):
+        ws.column_dimensions[ws.cell(1, i).column_letter].width = widths.get(c, 12)
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = ws.dimensions
+    _fix_workbook_dates(wb)
+    with atomic_path(out) as tmp:
+        wb.save(tmp)
+    return out
+
+
+def _fix_workbook_dates(wb) -> None:
+    from analysis.reproducible import build_datetime
+
+    stamp = build_datetime()
+    wb.properties.created = stamp
+    wb.properties.modified = stamp
+
+
+def resolve_data_path(path: Path | None) -> Path:
+    """The input to use: the given path, or the bundled demo data."""
+    return Path(path) if path else config.DEMO_DATA_DIR
+
+
+def validate_command(path: Path | None, out: Path | None) -> int:
+    """``python -m analysis validate``: print findings, save them, exit 1 on any error."""
+    from analysis.data.validate import validate_input
+
+    data_path = resolve_data_path(path)
+    result = validate_input(data_path)
+    frame = result.findings_frame()
+    print_findings(frame, data_path.name)
+    out = out or (config.outputs_dir() / "findings.xlsx")
+    write_findings_xlsx(frame, out)
+    print(f"Đã ghi kết quả kiểm tra: {out}")
+    return 0 if result.ok else 1
+
+
+def demo_command(out: Path | None, country: int | None, seed: int, xlsx: bool) -> int:
+    """``python -m analysis demo``: (re)write the demo dataset or a synthetic country."""
+    from analysis.data import demo
+
+    if country:
+        target = out or (config.outputs_dir() / f"country-{country}")
+        demo.write_country(target, n_provinces=country, seed=seed)
+        print(f"Đã ghi dữ liệu {country} tỉnh giả lập vào {target}")
+        return 0
+    target = out or config.DEMO_DATA_DIR
+    demo.write_demo(target, seed=seed)
+    if xlsx:
+        from analysis.data.template import write_workbook
+
+        book = target / "demo.xlsx" if out else config.outputs_dir() / "demo.xlsx"
+        write_workbook(demo.generate_demo(seed=seed), book)
+        print(f"Đã ghi sổ Excel: {book}")
+    print(f"Đã ghi dữ liệu mẫu vào {target}")
+    return 0
+
+
+def build_command(args: argparse.Namespace) -> int:
+    """``python -m analysis build``: see :func:`analysis.run.build.build`."""
+    from analysis.run.build import build
+
+    return build(
+        data=resolve_data_path(args.data),
+        assessment=args.assessment,
+        unit=args.unit,
+        jobs=args.jobs or None,
+        formats=tuple(f.strip() for f in args.formats.split(",") if f.strip()),
+        out=args.out,
+        force=args.force,
+        tables_only=args.tables_only,
+    )
+
+
+def fail(message: str) -> int:
+    """Print a user-facing error and return exit status 2."""
+    print(message, file=sys.stderr)
+    return 2

@@ -1,0 +1,305 @@
+"""Executed notebook -> self-contained HTML page -> A4 PDF.
+
+HTML: nbconvert's ``HTMLExporter`` in-process with the suite's own template
+(``analysis/run/templates/tccsd``): outputs only (no input code, no prompts), images as data
+URIs, no JavaScript, no MathJax/require.js/CDN/web fonts, a print stylesheet embedded in the
+page. Before export the notebook is cleaned: error outputs, stderr streams (warnings, logging
+— they carry machine paths), papermill's error marker cells, the injected-parameters cell,
+cells tagged ``remove-cell``/outputs tagged ``remove-output``, and all metadata are dropped.
+After export any remaining external reference (``src``/``href``/CSS ``url()`` pointing to
+``http(s)://`` or ``//``), ``<script>``, ``<link>``, ``<iframe>``, ``<object>``, ``<embed>`` is
+removed, so the page never loads anything and the string ``https://`` does not appear in it.
+
+PDF: WeasyPrint, offline (its URL fetcher may only read ``data:`` URLs), fonts forced to
+DejaVu Sans by the stylesheet. The bytes are reproducible (same HTML -> same bytes, across
+processes and days):
+
+* WeasyPrint writes no creation/modification date unless the HTML has ``dcterms.created`` /
+  ``dcterms.modified`` meta tags (ours has none; ``weasyprint/pdf/__init__.py``);
+* the embedded font subsets: without the HarfBuzz-subset library WeasyPrint subsets with
+  fontTools, which stamps the current time into each font's ``head`` table unless
+  ``SOURCE_DATE_EPOCH`` is set (``fontTools.misc.timeTools.timestampNow``; the
+  reproducible-builds variable WeasyPrint itself supports since v57, Kozea/WeasyPrint#1553):
+  the render pins it when the caller has not;
+* ``pdf_identifier`` is a digest of the HTML, so the trailer ``/ID`` is
+  ``[identifier, md5(document)]`` (pydyf), a function of the content.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import hashlib
+import logging
+import os
+import re
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import nbformat
+
+from analysis.run.files import atomic_write_bytes, atomic_write_text
+
+__all__ = [
+    "RenderResult",
+    "TEMPLATES_DIR",
+    "clean_notebook",
+    "html_to_pdf",
+    "notebook_to_html",
+    "render_notebook",
+    "scrub_html",
+    "warm_up",
+]
+
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+TEMPLATE_NAME = "tccsd"
+
+_DROP_CELL_TAGS = {
+    "papermill-error-cell-tag",
+    "injected-parameters",
+    "remove-cell",
+    "remove_cell",
+}
+_DROP_OUTPUT_TAGS = {"remove-output", "remove_output"}
+
+
+# --------------------------------------------------------------------------- HTML
+
+
+def clean_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """A copy of ``nb`` holding only what a reader may see (see module docstring)."""
+    nb = copy.deepcopy(nb)
+    cells = []
+    for cell in nb.cells:
+        tags = set(cell.get("metadata", {}).get("tags", []))
+        if tags & _DROP_CELL_TAGS:
+            continue
+        if cell.cell_type == "code":
+            if tags & _DROP_OUTPUT_TAGS:
+                cell.outputs = []
+            else:
+                cell.outputs = [
+                    o
+                    for o in cell.get("outputs", [])
+                    if o.get("output_type") != "error"
+                    and not (o.get("output_type") == "stream" and o.get("name") != "stdout")
+                ]
+            cell.execution_count = None
+        cell.metadata = {}
+        cells.append(cell)
+    for i, cell in enumerate(cells):
+        cell["id"] = f"cell-{i}"
+    nb.cells = cells
+    nb.metadata = nbformat.NotebookNode({"language_info": {"name": "python"}})
+    return nb
+
+
+@lru_cache(maxsize=1)
+def _exporter():
+    from nbconvert import HTMLExporter
+    from traitlets.config import Config
+
+    c = Config()
+    c.HTMLExporter.exclude_input = True
+    c.HTMLExporter.exclude_input_prompt = True
+    c.HTMLExporter.exclude_output_prompt = True
+    c.HTMLExporter.exclude_anchor_links = True
+    c.HTMLExporter.embed_images = True
+    c.HTMLExporter.sanitize_html = False  # scrub_html below is stricter about resources
+    # nbconvert's default puts JavaScript and widgets first: an output carrying both a script
+    # and an HTML/PNG fallback would render as the (dropped) script. Static types only.
+    c.NbConvertBase.display_data_priority = [
+        "text/html",
+        "text/markdown",
+        "image/svg+xml",
+        "image/png",
+        "image/jpeg",
+        "text/latex",
+        "text/plain",
+    ]
+    return HTMLExporter(
+        config=c, template_name=TEMPLATE_NAME, extra_template_basedirs=[str(TEMPLATES_DIR)]
+    )
+
+
+_RE_BLOCK = re.compile(
+    r"<(script|iframe|object|embed|noscript)\b[^>]*>.*?</\1\s*>|"
+    r"<(?:script|iframe|object|embed|link|base)\b[^>]*/?>",
+    re.IGNORECASE | re.DOTALL,
+)
+_EXTERNAL = r"(?:[a-z][a-z0-9+.-]*:)?//"  # http://, https://, ftp://, protocol-relative //
+_RE_EXT_ATTR = re.compile(
+    r"\s(?:src|href|srcset|poster|background|action|formaction|data|xlink:href)\s*=\s*"
+    r"(?:\"\s*" + _EXTERNAL + r"[^\"]*\"|'\s*" + _EXTERNAL + r"[^']*'|" + _EXTERNAL + r"[^\s>]*)",
+    re.IGNORECASE,
+)
+_RE_CSS_URL = re.compile(r"url\(\s*(['\"]?)\s*" + _EXTERNAL + r"[^)]*\)", re.IGNORECASE)
+_RE_CSS_IMPORT = re.compile(r"@import\b[^;]*;", re.IGNORECASE)
+_RE_AUTOLINK_TEXT = re.compile(r"(?<![\w/])(?:https?|ftp)://", re.IGNORECASE)
+
+
+def scrub_html(html: str) -> str:
+    """Remove everything that would make a browser or WeasyPrint fetch something."""
+    html = _RE_BLOCK.sub("", html)
+    html = _RE_EXT_ATTR.sub("", html)
+    html = _RE_CSS_IMPORT.sub("", html)
+    html = _RE_CSS_URL.sub("none", html)
+    # Bare URLs left in the text (e.g. a markdown autolink whose href was removed) are shown
+    # without their scheme: nothing in the page looks like a loadable address.
+    html = _RE_AUTOLINK_TEXT.sub("", html)
+    return html
+
+
+def notebook_to_html(
+    nb: nbformat.NotebookNode,
+    title: str,
+    lang: str = "vi",
+    *,
+    base_dir: str | os.PathLike[str] | None = None,
+) -> str:
+    """Render an executed notebook as one self-contained HTML page (outputs only).
+
+    ``base_dir`` is where relative images in markdown cells are read from (they are embedded);
+    by default none are read. Deterministic: the same notebook gives the same bytes.
+    """
+    resources = {
+        "tccsd": {"title": str(title), "lang": lang},
+        "metadata": {"name": "report", "path": str(base_dir) if base_dir else ""},
+    }
+    body, _ = _exporter().from_notebook_node(clean_notebook(nb), resources=resources)
+    html = scrub_html(body)
+    html = re.sub(r"[ \t]+\n", "\n", html)
+    html = re.sub(r"\n{3,}", "\n\n", html).strip() + "\n"
+    return html
+
+
+# --------------------------------------------------------------------------- PDF
+
+
+#: Used for the font timestamps when SOURCE_DATE_EPOCH is not set (2020-12-31, end of the
+#: review period). Any constant works: it only has to be the same at every render.
+DEFAULT_SOURCE_DATE_EPOCH = "1609372800"
+
+
+@contextlib.contextmanager
+def _pinned_source_date_epoch():
+    """fontTools (WeasyPrint's font subsetter when HarfBuzz-subset is absent) stamps the
+    current time into each embedded font's ``head`` table unless ``SOURCE_DATE_EPOCH`` is set
+    (``fontTools.misc.timeTools.timestampNow``). Keep the caller's value, else pin one."""
+    if os.environ.get("SOURCE_DATE_EPOCH"):
+        yield
+        return
+    os.environ["SOURCE_DATE_EPOCH"] = DEFAULT_SOURCE_DATE_EPOCH
+    try:
+        yield
+    finally:
+        os.environ.pop("SOURCE_DATE_EPOCH", None)
+
+
+class _OncePerMessage(logging.Filter):
+    """WeasyPrint repeats its "Using fontTools instead of HarfBuzz-Subset" advice for every
+    font of every PDF; say it once per process."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        msg = record.getMessage()
+        if "HarfBuzz-Subset" not in msg:
+            return True
+        key = msg.split('"')[0]
+        if key in self.seen:
+            return False
+        self.seen.add(key)
+        return True
+
+
+_WEASY_FILTER = _OncePerMessage()
+
+
+def _url_fetcher():
+    from weasyprint.urls import URLFetcher
+
+    return URLFetcher(allowed_protocols={"data"}, timeout=5)
+
+
+def html_to_pdf(html: str, out_pdf: str | os.PathLike[str] | None = None) -> bytes:
+    """Render ``html`` to PDF bytes with WeasyPrint; write them atomically to ``out_pdf`` when
+    given. Same HTML, same bytes (see module docstring). Nothing is fetched from the network
+    or the file system: only ``data:`` URLs are loaded."""
+    from weasyprint import HTML
+
+    weasy_log = logging.getLogger("weasyprint")
+    if _WEASY_FILTER not in weasy_log.filters:
+        weasy_log.addFilter(_WEASY_FILTER)
+    identifier = hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode("ascii")
+    with _pinned_source_date_epoch():
+        document = HTML(string=html, base_url=None, url_fetcher=_url_fetcher())
+        pdf = document.write_pdf(
+            pdf_identifier=identifier,
+            custom_metadata=False,
+            optimize_images=False,
+            uncompressed_pdf=False,
+        )
+    if out_pdf is not None:
+        atomic_write_bytes(out_pdf, pdf)
+    return pdf
+
+
+def warm_up() -> None:
+    """Pay the one-off costs (nbconvert template compile, WeasyPrint import, fontconfig and
+    Pango initialisation, DejaVu Sans lookup) before the first real report."""
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Khởi động")])
+    html_to_pdf(notebook_to_html(nb, "Khởi động"))
+
+
+# --------------------------------------------------------------------------- both
+
+
+@dataclass
+class RenderResult:
+    """Paths written by :func:`render_notebook` and the time each format took (seconds)."""
+
+    paths: dict[str, Path] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def render_notebook(
+    executed_ipynb: str | os.PathLike[str] | nbformat.NotebookNode,
+    out_dir: str | os.PathLike[str],
+    title: str,
+    formats: Iterable[str] = ("html", "pdf"),
+    *,
+    lang: str = "vi",
+    stem: str = "report",
+) -> RenderResult:
+    """Write ``out_dir/report.html`` and/or ``out_dir/report.pdf`` atomically.
+
+    ``executed_ipynb`` is the executed notebook file or the notebook itself (e.g.
+    ``ExecResult.notebook``, which saves re-reading it).
+    """
+    formats = tuple(formats)
+    unknown = set(formats) - {"html", "pdf"}
+    if unknown:
+        raise ValueError(f"unknown formats: {sorted(unknown)}")
+    if isinstance(executed_ipynb, nbformat.NotebookNode):
+        nb = executed_ipynb
+    else:
+        nb = nbformat.read(Path(executed_ipynb), as_version=4)
+    out = Path(out_dir)
+    result = RenderResult()
+    t0 = time.perf_counter()
+    html = notebook_to_html(nb, title, lang=lang)
+    result.seconds["html"] = time.perf_counter() - t0
+    if "html" in formats:
+        result.paths["html"] = atomic_write_text(out / f"{stem}.html", html)
+    if "pdf" in formats:
+        t0 = time.perf_counter()
+        html_to_pdf(html, out / f"{stem}.pdf")
+        result.seconds["pdf"] = time.perf_counter() - t0
+        result.paths["pdf"] = out / f"{stem}.pdf"
+    return result
