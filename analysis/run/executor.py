@@ -457,7 +457,6 @@ def execute(
 
 _RESET_CODE = """\
 import sys as _tccsd_sys
-_tccsd_mod = _tccsd_sys.modules.get("_tccsd_warm")
 if "matplotlib.pyplot" in _tccsd_sys.modules:
     _tccsd_sys.modules["matplotlib.pyplot"].close("all")
 get_ipython().reset(new_session=False)  # what %reset -f does, minus its 2nd gc.collect()
@@ -838,6 +837,11 @@ def _worker_main(
 ) -> None:
     """Body of a worker process: one warm kernel, jobs from ``conn`` until ``None``."""
     logging.basicConfig(level=log_level)
+    if log_level > logging.DEBUG:
+        # Failures reach the parent as JobResult; papermill/nbclient would also log them (and
+        # WeasyPrint its CSS notes) on the terminal, across the parent's progress bar.
+        logging.getLogger("papermill").setLevel(logging.CRITICAL)
+        logging.getLogger("weasyprint").setLevel(logging.ERROR)
     # Ctrl-C is the parent's business: it cancels, then stops us (SIGTERM) if we are busy.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     kernel = WarmKernel(**kernel_kwargs)
