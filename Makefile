@@ -2,11 +2,15 @@
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
 DATA ?=
 ARGS ?=
 
 $(STAMP): requirements.lock pyproject.toml tools/bootstrap.sh tools/apt-packages.txt
 	bash tools/bootstrap.sh
+
+$(TEST_STAMP): $(STAMP) tools/apt-packages-test.txt
+	bash tools/bootstrap.sh --test
 
 ## Create or update the environment (.venv, Debian packages when root)
 env: $(STAMP)
@@ -16,7 +20,7 @@ reports: $(STAMP)
 	$(PY) -m analysis build $(if $(DATA),--data $(DATA),) $(ARGS)
 
 ## Run the whole test suite
-test: $(STAMP)
+test: $(TEST_STAMP)
 	$(PY) -m pytest $(ARGS)
 
 ## Check the code style (ruff)

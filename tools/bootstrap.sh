@@ -4,14 +4,20 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES_FILE="tools/apt-packages.txt"
+# Usage: tools/bootstrap.sh [--test]   (--test also installs what the test suite needs)
+APT_FILES=("tools/apt-packages.txt")
+STAMP=".venv/.installed"
+if [[ "${1:-}" == "--test" ]]; then
+  APT_FILES+=("tools/apt-packages-test.txt")
+  STAMP=".venv/.installed-test"
+fi
 PYTHON="${PYTHON:-python3}"
 
 missing=()
 while read -r pkg; do
   [[ -z "$pkg" || "$pkg" == \#* ]] && continue
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
-done < "$APT_PACKAGES_FILE"
+done < <(cat "${APT_FILES[@]}")
 if ((${#missing[@]})); then
   if [[ $(id -u) -eq 0 ]]; then
     echo "Installing Debian packages: ${missing[*]}"
@@ -34,4 +40,4 @@ fi
 .venv/bin/uv pip install -q --python .venv/bin/python --no-deps -e .
 # The report notebooks run on this kernel name, whatever the user's own Jupyter set-up is.
 .venv/bin/python -m ipykernel install --sys-prefix --name tccsd-review --display-name "tccsd-review" >/dev/null
-touch .venv/.installed
+touch "$STAMP"

@@ -1,0 +1,178 @@
+"""The build command end to end: stops on errors, writes tables, builds reports, skips, fails
+cleanly for one unit."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from analysis import config
+from analysis.cli import main
+from analysis.run.build import build
+
+
+def quiet_console() -> Console:
+    return Console(file=io.StringIO(), width=200)
+
+
+def set_cell(csv_path: Path, row_index: int, column: str, value: str) -> int:
+    """Change one cell of a CSV; return the Excel row number users would see (header = 1)."""
+    with csv_path.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+        fh.seek(0)
+        header = next(csv.reader(fh))
+    rows[row_index][column] = value
+    with csv_path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=header, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    return row_index + 2
+
+
+class TestBuildStopsOnErrors:
+    def test_error_finding_stops_before_any_report(self, demo_copy, tmp_path, capsys):
+        excel_row = set_cell(demo_copy / "organizations.csv", 4, "members_total", "-5")
+        out = tmp_path / "out"
+        status = main(["build", "--data", str(demo_copy), "--out", str(out)])
+        assert status == 1
+        printed = capsys.readouterr().out
+        assert "chưa báo cáo nào được ghi" in printed
+        assert f"dòng {excel_row}" in printed
+        assert (out / "findings.xlsx").is_file()
+        assert not (out / "final").exists() and not (out / "midterm").exists()
+        assert not (out / "index.html").exists()
+
+    def test_unknown_assessment_is_a_usage_error(self, tmp_path):
+        status = build(config.DEMO_DATA_DIR, assessment="ex_post", out=tmp_path,
+                       console=quiet_console())
+        assert status == 2
+
+
+class TestTablesOnly:
+    def test_writes_summary_and_indicator_tables(self, tmp_path):
+        status = build(config.DEMO_DATA_DIR, out=tmp_path, tables_only=True,
+                       console=quiet_console())
+        assert status == 0
+        for name in ("summary.csv", "indicators.csv", "progress_midterm.csv",
+                     "progress_final.csv"):
+            assert (tmp_path / "tables" / name).is_file()
+        text = (tmp_path / "tables" / "summary.csv").read_text(encoding="utf-8-sig")
+        header = text.splitlines()[0].split(",")
+        assert {"unit_code", "year", "orgs_total", "admissions"} <= set(header)
+        # one row per reporting unit and year: 14 units × 6 years, less yen_dung 2017
+        rows = [r for r in csv.DictReader(io.StringIO(text))
+                if r["level"] in ("district", "sector")]
+        assert len(rows) == 14 * 6 - 1
+
+
+def pdf_text(path: Path) -> str:
+    from pypdf import PdfReader
+
+    return "\n".join(page.extract_text() or "" for page in PdfReader(path).pages)
+
+
+@pytest.mark.slow
+class TestFullBuildOfOneUnit:
+    """One district and the province, final assessment, every format."""
+
+    @pytest.fixture(scope="class")
+    def built(self, tmp_path_factory):
+        out = tmp_path_factory.mktemp("out")
+        console = quiet_console()
+        status = build(config.DEMO_DATA_DIR, assessment="final", unit="son_dong,province",
+                       jobs=2, out=out, console=console)
+        return out, status, console.file.getvalue()
+
+    def test_exit_status_and_products(self, built):
+        out, status, log = built
+        assert status == 0, log
+        for unit in ("son_dong", "bac_giang"):
+            for name in ("report.html", "report.pdf", "report.ipynb", ".manifest.json"):
+                assert (out / "final" / unit / name).is_file(), (unit, name)
+        assert (out / "final" / "appendix.xlsx").is_file()
+        assert (out / "index.html").is_file()
+
+    def test_html_is_offline_and_clean(self, built):
+        out, _, _ = built
+        html = (out / "final" / "son_dong" / "report.html").read_text(encoding="utf-8")
+        assert "Sơn Động" in html
+        assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html)
+        assert "Traceback" not in html and "In&nbsp;[" not in html
+        assert "from analysis" not in html  # no code cells
+        for machine_path in ("/root/", "/work/", "/tmp/", "/home/"):
+            assert machine_path not in html
+
+    def test_pdf_has_vietnamese_text_and_verdict_words(self, built):
+        import pandas as pd
+
+        out, _, _ = built
+        text = pdf_text(out / "final" / "son_dong" / "report.pdf")
+        assert "Sơn Động" in text
+        assert "Báo cáo tổng kết" in text
+        progress = pd.read_csv(out / "tables" / "progress_final.csv")
+        shown = progress[(progress.unit_code == "son_dong")
+                         & progress.indicator_id.str.match(r"^T\d")]
+        words = {"achieved": "Đạt", "on_track": "Đúng tiến độ",
+                 "needs_acceleration": "Cần đẩy nhanh", "moving_away": "Đi lùi",
+                 "not_assessable": "Không đủ dữ liệu"}
+        flat = re.sub(r"\s+", " ", text)
+        for verdict in shown["verdict"].unique():
+            assert words[verdict] in flat, verdict
+
+    def test_appendix_numbers_and_totals(self, built):
+        import openpyxl
+
+        out, _, _ = built
+        wb = openpyxl.load_workbook(out / "final" / "appendix.xlsx")
+        counts_checked = 0
+        for ws in wb.worksheets[1:]:
+            rows = [r for r in ws.iter_rows(values_only=True)]
+            total_row = next(r for r in rows if r and any(c == "Toàn tỉnh" for c in r if c))
+            label_at = total_row.index("Toàn tỉnh")
+            numeric = [c for c in total_row[label_at + 1:] if c is not None]
+            assert numeric and all(isinstance(c, int | float) for c in numeric), ws.title
+            if "người" in str(rows[1]) or "thôn" in str(rows[1]):
+                counts_checked += 1
+        assert counts_checked >= 1
+
+    def test_rebuild_with_nothing_changed_skips_everything(self, built):
+        import time
+
+        out, _, _ = built
+        console = quiet_console()
+        t0 = time.perf_counter()
+        status = build(config.DEMO_DATA_DIR, assessment="final", unit="son_dong,province",
+                       jobs=2, out=out, console=console)
+        assert status == 0
+        log = console.file.getvalue()
+        assert "Đã dựng 0, không đổi 2, lỗi 0" in log, log
+        print(f"rebuild with nothing changed: {time.perf_counter() - t0:.1f} s")
+
+
+@pytest.mark.slow
+def test_a_failing_report_leaves_the_others_built(tmp_path, monkeypatch):
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    for name in ("unit_report.py", "province_report.py"):
+        text = (config.NOTEBOOKS_DIR / name).read_text(encoding="utf-8")
+        if name == "unit_report.py":
+            text += ('\n# %%\nif unit_code == "yen_the":\n'
+                     '    raise RuntimeError("lỗi thử nghiệm cho một đơn vị")\n')
+        (notebooks / name).write_text(text, encoding="utf-8")
+    monkeypatch.setattr(config, "NOTEBOOKS_DIR", notebooks)
+    console = quiet_console()
+    status = build(config.DEMO_DATA_DIR, assessment="midterm", unit="yen_the,son_dong",
+                   jobs=2, out=tmp_path / "out", formats=("html",), console=console)
+    log = console.file.getvalue()
+    assert status == 1
+    assert "lỗi thử nghiệm cho một đơn vị" in log
+    assert "midterm/yen_the/report.ipynb" in log.replace("\\", "/")
+    assert (tmp_path / "out" / "midterm" / "son_dong" / "report.html").is_file()
+    assert not (tmp_path / "out" / "midterm" / "yen_the" / ".manifest.json").exists()
+    index = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
+    assert "báo cáo chưa được cập nhật" in index
