@@ -33,7 +33,8 @@ lab: $(STAMP)
 
 ## Run the benchmarks and print their figures
 bench: $(STAMP)
-	$(PY) bench/run.py
+	$(PY) bench/bench_indicators.py
+	$(PY) bench/bench_build.py
 
 ## Re-resolve requirements.lock from pyproject.toml
 lock:

@@ -39,7 +39,8 @@ def run(path: Path, label: str, province_code: str | None) -> dict[str, float]:
     t = time.perf_counter()
     n_verdicts = 0
     for assessment in params.assessments().values():
-        rows = indicators.loc[indicators["year"].isin(assessment["data_years"])]
+        rows = indicators.loc[indicators["year"].isin(assessment["data_years"])
+                              & indicators["level"].isin(["province", "district", "sector"])]
         progress = assess_all(rows, targets_by_unit(rows), assessment)
         n_verdicts += len(progress)
     times["verdicts"] = time.perf_counter() - t

@@ -11,42 +11,46 @@
 #     name: tccsd-review
 # ---
 
-# %% [markdown]
+# %% [markdown] tags=["remove-cell"]
 # Review report for one reporting unit and one assessment. Every cell calls `analysis`;
-# run by `python -m analysis build` (papermill) or by hand in JupyterLab.
+# run by `python -m analysis build` (papermill) or by hand in JupyterLab. Sections are
+# `display`ed: the report renderer keeps display outputs only.
 
 # %% tags=["parameters"]
 unit_code: str = "son_dong"  # reporting unit code (sheet "units" of the input)
 assessment_id: str = "final"  # assessment id in params/assessments.yaml: midterm | final
-data_path: str = ""  # input workbook or CSV folder; "" = the bundled demo data
+data_path: str = ""  # input workbook or CSV folder; empty: the bundled demo data
 output_lang: str = "vi"  # language of the report (Vietnamese)
-bundle_path: str = ""  # review tables precomputed by the build; "" = compute them here
+bundle_path: str = ""  # pickled Review written by the build; empty: compute it here
 
 # %%
+# ruff: noqa: E402  (a notebook imports after its parameters cell)
+from IPython.display import display
+
 from analysis.present import report
 
 ctx = report.load_context(unit_code, assessment_id, data_path, bundle_path, output_lang)
 
 # %%
-report.title_page(ctx)
+display(report.title_page(ctx))
 
 # %%
-report.scorecard_section(ctx)
+display(report.scorecard_section(ctx))
 
 # %%
-report.target_sections(ctx)
+display(report.target_sections(ctx))
 
 # %%
-report.process_section(ctx)
+display(report.process_section(ctx))
 
 # %%
-report.integrity_section(ctx)
+display(report.integrity_section(ctx))
 
 # %%
-report.villages_section(ctx)
+display(report.villages_section(ctx))
 
 # %%
-report.data_notes_section(ctx)
+display(report.data_notes_section(ctx))
 
 # %%
-report.appendix_section(ctx)
+display(report.appendix_section(ctx))

@@ -165,7 +165,9 @@ def assess(
     ind = indicators.loc[indicators["year"].isin(shown_years)].copy()
     ind["partial_year"] = ~ind["year"].isin(data_years)
     latest = _latest_year(ind, data_years)
-    verdict_rows = ind.loc[ind["year"].isin(data_years)]
+    # Verdicts for the units that get a report; communes are shown as values, not verdicts.
+    verdict_rows = ind.loc[ind["year"].isin(data_years)
+                           & ind["level"].isin(("province", *REPORTING_LEVELS))]
     progress = assess_all(verdict_rows, targets_by_unit(verdict_rows), assessment)
 
     organizations = tables.get("organizations")

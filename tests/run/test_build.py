@@ -176,3 +176,48 @@ def test_a_failing_report_leaves_the_others_built(tmp_path, monkeypatch):
     assert not (tmp_path / "out" / "midterm" / "yen_the" / ".manifest.json").exists()
     index = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
     assert "báo cáo chưa được cập nhật" in index
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is installed by make test")
+def test_pages_load_offline_in_chromium(tmp_path):
+    """index.html and a report load from disk with no console error and no failed request."""
+    from playwright.sync_api import sync_playwright
+
+    out = tmp_path / "out"
+    status = build(config.DEMO_DATA_DIR, assessment="midterm", unit="luc_nam",
+                   jobs=1, out=out, formats=("html", "xlsx"), console=quiet_console())
+    assert status == 0
+    artefacts = config.outputs_dir() / "test-artefacts"
+    artefacts.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+        )
+        try:
+            for page_path, shot in ((out / "index.html", "index.png"),
+                                    (out / "midterm" / "luc_nam" / "report.html", "report.png")):
+                page = browser.new_page(viewport={"width": 1200, "height": 1600})
+                errors: list[str] = []
+                failed: list[str] = []
+                remote: list[str] = []
+                page.on("console", lambda m, e=errors: e.append(m.text) if m.type == "error"
+                        else None)
+                page.on("pageerror", lambda exc, e=errors: e.append(str(exc)))
+                page.on("requestfailed", lambda r, f=failed: f.append(r.url))
+                page.on("request", lambda r, rem=remote: rem.append(r.url)
+                        if not r.url.startswith(("file:", "data:")) else None)
+                page.goto(page_path.as_uri(), wait_until="load")
+                assert page.title()
+                page.screenshot(path=str(artefacts / shot), full_page=False)
+                assert errors == [], errors
+                assert failed == [], failed
+                assert remote == [], remote
+                page.close()
+        finally:
+            browser.close()

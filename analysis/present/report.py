@@ -1,0 +1,1669 @@
+"""The sections of a review report, one call per notebook cell.
+
+A report notebook (``notebooks/unit_report.py``, ``notebooks/province_report.py``) calls
+:func:`load_context` once, then one section function per cell. Each section function returns ONE
+``IPython.display.HTML`` whose HTML is self-contained:
+
+- charts are PNG ``data:`` URIs (:func:`analysis.present.plots.fig_to_data_uri`), 16 cm wide;
+- tables are pandas Styler HTML (:mod:`analysis.present.tables` or the small tables built here);
+- every string that comes from data (unit, village and indicator names, codes, messages) goes
+  through :func:`html.escape`; the markup added here is built from fixed texts;
+- numbers are Vietnamese (:mod:`analysis.present.formats`): ``1.234``, ``90,5%``;
+- no path, URL or code leaves this module: the input is named by its file or folder name and
+  its fingerprint only.
+
+Headings: the title page holds the only ``<h1>``; every section starts with an ``<h2>``; targets
+and sub-parts are ``<h3>``. Sections are numbered (province reports have one more section, the
+heat table), the appendix tables are "Phụ lục 1 …" as ``params/appendices.yaml`` numbers them.
+
+Nothing here computes a statistic: intervals, verdicts, projections, funnel limits, O/E ratios
+and village changes all come from the :class:`analysis.measure.review.Review`, computed once per
+build, pickled, and loaded here through ``bundle_path`` (cached per process, so a warm kernel
+loads it once for all reports of a build).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import threading
+import weakref
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from analysis import config, params
+from analysis.present import labels as L
+from analysis.present.formats import (
+    MISSING,
+    fmt_count,
+    fmt_date,
+    fmt_number,
+    fmt_percent,
+    fmt_value,
+    is_missing,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from IPython.display import HTML
+    from matplotlib.figure import Figure
+
+    from analysis.measure.review import AssessmentReview, Review
+
+__all__ = [
+    "CHART_DPI",
+    "ReportContext",
+    "appendix_section",
+    "clear_cache",
+    "data_notes_section",
+    "heat_table_section",
+    "integrity_section",
+    "load_context",
+    "load_review",
+    "process_section",
+    "scorecard_section",
+    "target_sections",
+    "title_page",
+    "villages_section",
+]
+
+#: Resolution of the embedded charts (16 cm at 110 dpi ≈ 690 px: sharp on screen and paper).
+CHART_DPI = 110
+CSS_FILE = Path(__file__).with_name("report.css")
+REPORTING_LEVELS = ("district", "sector")
+TARGET_SECTION = "Mục tiêu"
+
+# Words the reports print that no other module holds yet (candidates for labels_vi.yaml).
+VERDICT_MEANINGS = {
+    "achieved": "giá trị năm mới nhất đạt chỉ tiêu.",
+    "on_track": "chưa đạt nhưng tốc độ thay đổi từ năm gốc đủ để đạt chỉ tiêu đúng hạn.",
+    "needs_acceleration": "thay đổi đúng hướng nhưng chậm hơn mức cần để đạt chỉ tiêu đúng hạn.",
+    "moving_away": "thay đổi ngược hướng chỉ tiêu so với năm gốc.",
+    "not_assessable": "thiếu số liệu năm gốc hoặc các năm sau năm gốc.",
+}
+OE_FLAG_WORDS = {
+    "above_998": "Cao hơn mức dự kiến rõ rệt (vượt giới hạn 99,8%)",
+    "above_95": "Cao hơn mức dự kiến (vượt giới hạn 95%)",
+    "within": "Trong giới hạn kiểm soát",
+    "below_95": "Thấp hơn mức dự kiến (dưới giới hạn 95%)",
+    "below_998": "Thấp hơn mức dự kiến rõ rệt (dưới giới hạn 99,8%)",
+}
+OE_FLAG_ORDER = {"above_998": 0, "above_95": 1, "below_998": 3, "below_95": 4, "within": 5}
+VILLAGE_CHANGES = {
+    "gained_member": "Đã có đảng viên (kết nạp hoặc chuyển đến)",
+    "merged_away": "Sáp nhập vào thôn khác",
+    "rewhitened": "“Tái trắng” (đã có đảng viên rồi lại không còn)",
+    "still_without": "Vẫn chưa có đảng viên",
+    "became_empty": "Mới trở thành thôn chưa có đảng viên",
+    "missing": "Không có số liệu năm cuối",
+}
+COMPLETENESS_WORDS = {
+    "detail": "Chi tiết từng TCCSĐ",
+    "summary": "Số liệu tổng hợp",
+    "missing": "Thiếu số liệu",
+}
+COMPLETENESS_COLOURS = {"detail": "#D9F0E8", "summary": "#E8F1FA", "missing": "#F8D9C5"}
+SEVERITY_WORDS = {"error": "Lỗi", "warning": "Cảnh báo", "info": "Thông tin"}
+MAX_FINDINGS = 30
+MAX_VILLAGE_ROWS = 60
+MAX_COMMUNE_ROWS = 20
+
+SECTION_TITLES = {
+    "scorecard": "Tóm tắt kết quả thực hiện các mục tiêu",
+    "heat": "So sánh các đơn vị theo từng mục tiêu",
+    "targets": "Kết quả thực hiện từng mục tiêu",
+    "process": "Các chỉ tiêu về nhiệm vụ, giải pháp",
+    "integrity": "Tính hợp lý của kết quả xếp loại chất lượng",
+    "villages": "Thôn, bản chưa có đảng viên và trưởng thôn là đảng viên",
+    "data_notes": "Ghi chú về số liệu và phương pháp",
+}
+UNIT_SECTIONS = ("scorecard", "targets", "process", "integrity", "villages", "data_notes")
+PROVINCE_SECTIONS = (
+    "scorecard",
+    "heat",
+    "targets",
+    "process",
+    "integrity",
+    "villages",
+    "data_notes",
+)
+
+
+# --------------------------------------------------------------------------- loading
+_BUNDLE_CACHE: dict[tuple, Review] = {}
+_COMPUTED_CACHE: dict[tuple, Review] = {}
+_CACHE_SIZE = 2
+_LOCK = threading.Lock()
+
+
+def clear_cache() -> None:
+    """Forget the Reviews loaded or computed in this process."""
+    with _LOCK:
+        _BUNDLE_CACHE.clear()
+        _COMPUTED_CACHE.clear()
+        _SHARED.clear()
+
+
+def _remember(cache_dict: dict, key: tuple, value: Review) -> None:
+    with _LOCK:
+        cache_dict[key] = value
+        while len(cache_dict) > _CACHE_SIZE:
+            cache_dict.pop(next(iter(cache_dict)))
+
+
+def _resolve(path_text: str, what: str) -> Path:
+    path = Path(path_text).expanduser()
+    if not path.is_absolute() and not path.exists():
+        in_project = config.PROJ_ROOT / path
+        if in_project.exists():
+            path = in_project
+    if not path.exists():
+        raise FileNotFoundError(f"Không tìm thấy {what}: {Path(path_text).name}")
+    return path.resolve()
+
+
+def _input_stamp(path: Path) -> tuple:
+    """What identifies an input's content cheaply: name, mtime and size of every file."""
+    if path.is_file():
+        stat = path.stat()
+        return ((path.name, stat.st_mtime_ns, stat.st_size),)
+    return tuple(
+        (p.name, p.stat().st_mtime_ns, p.stat().st_size)
+        for p in sorted(path.iterdir())
+        if p.is_file()
+    )
+
+
+def load_review(data_path: str = "", bundle_path: str = "") -> Review:
+    """The build's :class:`Review`: unpickled from ``bundle_path``, or computed from the input.
+
+    ``bundle_path`` (relative to the current directory, i.e. the notebook's) is cached per
+    process by (resolved path, mtime, size): the next report on a warm kernel reuses it. With
+    ``bundle_path=""`` the input ``data_path`` (``""`` = the bundled demo data) is validated and
+    the Review computed (cached by the input files' names, mtimes and sizes).
+
+    Raises
+    ------
+    ValueError
+        The input has validation errors (the message, in Vietnamese, counts them and tells to
+        run ``python -m analysis validate``).
+    """
+    if bundle_path:
+        import pickle
+
+        path = _resolve(bundle_path, "tệp kết quả tính sẵn (bundle_path)")
+        stat = path.stat()
+        key = (str(path), stat.st_mtime_ns, stat.st_size)
+        with _LOCK:
+            found = _BUNDLE_CACHE.get(key)
+        if found is not None:
+            return found
+        with open(path, "rb") as handle:
+            review = pickle.load(handle)  # noqa: S301 - the build's own file
+        _remember(_BUNDLE_CACHE, key, review)
+        return review
+
+    from analysis.data.validate import validate_input
+    from analysis.measure.review import compute_review
+
+    path = _resolve(data_path, "dữ liệu đầu vào") if data_path else config.DEMO_DATA_DIR
+    key = (str(path), _input_stamp(path))
+    with _LOCK:
+        found = _COMPUTED_CACHE.get(key)
+    if found is not None:
+        return found
+    validation = validate_input(path)
+    if not validation.ok:
+        n_errors = len(validation.errors)
+        raise ValueError(
+            f"Dữ liệu đầu vào “{path.name}” có {fmt_number(n_errors)} lỗi nên chưa lập được báo "
+            "cáo. Hãy chạy lệnh `python -m analysis validate` để xem danh sách lỗi, sửa dữ liệu "
+            "rồi chạy lại."
+        )
+    review = compute_review(validation)
+    _remember(_COMPUTED_CACHE, key, review)
+    return review
+
+
+# --------------------------------------------------------------------------- context
+@cache
+def _catalogue() -> tuple:
+    from analysis.measure.catalogue import load_catalogue
+
+    return tuple(load_catalogue())
+
+
+def _no_breakdown(frame: pd.DataFrame) -> pd.DataFrame:
+    if "breakdown" not in frame.columns:
+        return frame
+    return frame.loc[frame["breakdown"].fillna("").astype(str).isin(["", "total", "all"])]
+
+
+def _by_indicator(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    if frame is None or frame.empty:
+        return {}
+    return {str(k): g for k, g in frame.groupby("indicator_id", sort=False)}
+
+
+@dataclass
+class ReportContext:
+    """What every section of one report needs: the Review, the assessment and the unit.
+
+    Frames whose name starts with ``unit_`` are filtered for the report's unit (the province
+    on the province report); ``reporting_`` frames hold the district and sector committees.
+    ``*_by_id`` dicts split them by ``indicator_id``.
+    """
+
+    review: Review
+    part: AssessmentReview
+    assessment: dict[str, Any]
+    assessment_id: str
+    unit_code: str
+    unit_name: str
+    level: str
+    is_province: bool
+    unit_names: dict[str, str]
+    reporting_names: dict[str, str]
+    output_lang: str = "vi"
+    indicators: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    unit_indicators: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    province_indicators: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    reporting_indicators: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    unit_progress: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    reporting_progress: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    unit_by_id: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+    province_by_id: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+    reporting_by_id: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+    funnels_by_id: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+    reporting_progress_by_id: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+
+    @property
+    def is_sector(self) -> bool:
+        return self.level == "sector"
+
+    @property
+    def baseline_year(self) -> int:
+        return int(self.assessment["baseline_year"])
+
+    @property
+    def target_year(self) -> int:
+        return int(self.assessment.get("target_year") or params.plan()["target_year"])
+
+    @property
+    def data_years(self) -> list[int]:
+        return [int(y) for y in self.assessment["data_years"]]
+
+    @property
+    def partial_years(self) -> list[int]:
+        return [int(y) for y in self.assessment.get("partial_years") or []]
+
+    @property
+    def latest_year(self) -> int | None:
+        return self.part.latest_year
+
+    @property
+    def short_name(self) -> str:
+        return L.short_name(self.unit_name)
+
+    def progress_row(self, indicator_id: str) -> pd.Series | None:
+        rows = self.unit_progress.loc[self.unit_progress["indicator_id"] == indicator_id]
+        return None if rows.empty else rows.iloc[0]
+
+    def indicator_list(self, targets: bool) -> list:
+        """Catalogue entries of the targets (``targets=True``) or the process indicators."""
+        return [i for i in _catalogue() if (i.section == TARGET_SECTION) == targets]
+
+    def applies(self, indicator) -> bool:
+        """Whether the catalogue computes ``indicator`` at the report unit's level."""
+        return self.level in indicator.levels
+
+    def section_number(self, key: str) -> int | None:
+        """Number of a section in this kind of report (None: not one of its sections)."""
+        order = PROVINCE_SECTIONS if self.is_province else UNIT_SECTIONS
+        return order.index(key) + 1 if key in order else None
+
+    def section_title(self, key: str) -> str:
+        number = self.section_number(key)
+        return f"{number}. {SECTION_TITLES[key]}" if number else SECTION_TITLES[key]
+
+    def table_title(self, key: str, text: str) -> str:
+        """``"Bảng 3. <text>"`` (the section's number), or the text alone."""
+        number = self.section_number(key)
+        return f"Bảng {number}. {text}" if number else text
+
+
+def load_context(
+    unit_code: str,
+    assessment_id: str,
+    data_path: str = "",
+    bundle_path: str = "",
+    output_lang: str = "vi",
+) -> ReportContext:
+    """Everything one report needs (see :class:`ReportContext`).
+
+    Parameters are the notebook's: ``unit_code`` (a district or sector committee, or the
+    province code), ``assessment_id`` (``params/assessments.yaml``), ``data_path`` (input,
+    ``""`` = demo), ``bundle_path`` (the build's pickled Review; ``""`` = compute it here) and
+    ``output_lang`` (only ``"vi"``).
+
+    Raises
+    ------
+    ValueError
+        Unknown unit or assessment (in Vietnamese, listing the valid codes), another language,
+        or an input with validation errors.
+    """
+    if (output_lang or "vi") != "vi":
+        raise ValueError(
+            f"Ngôn ngữ báo cáo “{output_lang}” chưa được hỗ trợ; báo cáo chỉ có tiếng Việt "
+            '(output_lang = "vi").'
+        )
+    review = load_review(data_path, bundle_path)
+    return context_from_review(review, unit_code, assessment_id)
+
+
+def context_from_review(review: Review, unit_code: str, assessment_id: str) -> ReportContext:
+    """A :class:`ReportContext` for a Review already in memory (tests, explore notebook)."""
+    if assessment_id not in review.assessments:
+        raise ValueError(
+            f"Không có kỳ đánh giá “{assessment_id}”. Các kỳ hiện có: "
+            f"{', '.join(review.assessments)}."
+        )
+    unit_code = str(unit_code)
+    reporting = review.reporting_units
+    codes = [*reporting["code"].astype(str), review.province_code]
+    if unit_code not in codes:
+        raise ValueError(
+            f"Không có đơn vị báo cáo có mã “{unit_code}”. Các mã hợp lệ: {', '.join(codes)}."
+        )
+    part = review.assessments[assessment_id]
+    names = review.unit_names()
+    is_province = unit_code == review.province_code
+    level = (
+        "province"
+        if is_province
+        else str(reporting.loc[reporting["code"].astype(str) == unit_code, "level"].iloc[0])
+    )
+    reporting_names = {str(c): names.get(str(c), str(c)) for c in reporting["code"]}
+
+    ind = _no_breakdown(part.indicators)
+    unit_ind = ind.loc[ind["unit_code"] == unit_code]
+    prov_ind = ind.loc[ind["unit_code"] == review.province_code]
+    rep_ind = ind.loc[ind["level"].isin(REPORTING_LEVELS)]
+    progress = part.progress
+    unit_prog = progress.loc[progress["unit_code"] == unit_code]
+    rep_prog = progress.loc[progress["unit_code"].isin(list(reporting_names))]
+    return ReportContext(
+        review=review,
+        part=part,
+        assessment=dict(part.assessment),
+        assessment_id=assessment_id,
+        unit_code=unit_code,
+        unit_name=names.get(unit_code, unit_code),
+        level=level,
+        is_province=is_province,
+        unit_names=names,
+        reporting_names=reporting_names,
+        indicators=ind,
+        unit_indicators=unit_ind,
+        province_indicators=prov_ind,
+        reporting_indicators=rep_ind,
+        unit_progress=unit_prog,
+        reporting_progress=rep_prog,
+        unit_by_id=_by_indicator(unit_ind),
+        province_by_id=_by_indicator(prov_ind),
+        reporting_by_id=_by_indicator(rep_ind),
+        funnels_by_id=_by_indicator(part.funnels),
+        reporting_progress_by_id=_by_indicator(rep_prog),
+    )
+
+
+# --------------------------------------------------------------------------- HTML helpers
+def _esc(value: Any) -> str:
+    return MISSING if is_missing(value) else html.escape(str(value), quote=True)
+
+
+def _display(markup: str) -> HTML:
+    from IPython.display import HTML
+
+    return HTML(markup)
+
+
+@cache
+def _css() -> str:
+    return CSS_FILE.read_text(encoding="utf-8")
+
+
+def _section(ctx: ReportContext, key: str, body: str) -> HTML:
+    return _display(
+        f'<section class="tccsd-report tccsd-section" id="muc-{key}">\n'
+        f"<h2>{html.escape(ctx.section_title(key))}</h2>\n{body}\n</section>"
+    )
+
+
+def _text(text: str) -> str:
+    """Escaped text; "điểm %" never breaks across lines."""
+    return html.escape(text).replace(" điểm %", "&nbsp;điểm&nbsp;%")
+
+
+def _p(text: str, css: str = "") -> str:
+    """A paragraph of plain text (escaped here)."""
+    cls = f' class="{css}"' if css else ""
+    return f"<p{cls}>{_text(text)}</p>"
+
+
+def _release(fig: Figure) -> None:
+    """Free a figure's pixel buffer now; the artists go with the last reference. (Not
+    ``fig.clear()``: it clears every Axes one by one, ~10 ms each, for nothing.)"""
+    canvas = fig.canvas
+    if getattr(canvas, "renderer", None) is not None:
+        canvas.renderer = None
+        canvas._lastKey = None
+
+
+def _figure(fig: Figure, alt: str, caption: str = "") -> str:
+    """The figure as an embedded PNG (then freed), with an escaped alt text and caption."""
+    from analysis.present import plots
+
+    try:
+        uri = plots.fig_to_data_uri(fig, dpi=CHART_DPI)
+    finally:
+        _release(fig)
+    cap = f"<figcaption>{html.escape(caption)}</figcaption>" if caption else ""
+    return f'<figure class="chart"><img src="{uri}" alt="{html.escape(alt)}">{cap}</figure>'
+
+
+def _styled(styler, css: str = "avoid-break", wide: str = "tbl-wide") -> str:
+    """Styler HTML with the print class (``avoid-break`` for small tables, ``long`` else),
+    in a ``<div>`` of the same class (so that the caption stays with its table) and of class
+    ``wide`` (smaller type, wrapping cells: the table fits the 18 cm text width)."""
+    styler.set_table_attributes(f'class="{css}"')
+    return f'<div class="{wide} {css}">{styler.to_html()}</div>'
+
+
+def _table(
+    frame: pd.DataFrame,
+    uuid: str,
+    caption: str = "",
+    numeric: tuple[str, ...] | list[str] = (),
+    centre: tuple[str, ...] | list[str] = (),
+    css: str = "avoid-break",
+    cell_css: pd.DataFrame | None = None,
+) -> str:
+    """A small table whose cells are ALREADY safe HTML (escape data before calling)."""
+    styler = frame.style
+    styler.set_uuid(re.sub(r"[^A-Za-z0-9_]", "_", uuid))
+    styler.cell_ids = False
+    styler.hide(axis="index")
+    styler.set_table_attributes(f'class="tccsd-table {css}"')
+    if caption:
+        styler.set_caption(html.escape(caption))
+    classes = pd.DataFrame("", index=frame.index, columns=frame.columns)
+    for column in numeric:
+        classes[column] = "num"
+    for column in centre:
+        classes[column] = "centre"
+    styler.set_td_classes(classes)
+    if cell_css is not None:
+        styler.apply(lambda _: cell_css, axis=None)
+    return f'<div class="{css}">{styler.to_html()}</div>'
+
+
+def _list(items: list[str], css: str = "") -> str:
+    """A bullet list of plain texts (escaped here)."""
+    if not items:
+        return ""
+    cls = f' class="{css}"' if css else ""
+    return f"<ul{cls}>" + "".join(f"<li>{_text(t)}</li>" for t in items) + "</ul>"
+
+
+def _years_text(years: list[int]) -> str:
+    years = sorted(years)
+    if not years:
+        return MISSING
+    if years == list(range(years[0], years[-1] + 1)) and len(years) > 2:
+        return f"{years[0]}–{years[-1]}"
+    return ", ".join(str(y) for y in years)
+
+
+def _level_phrase(indicator) -> str:
+    words = []
+    if "district" in indicator.levels:
+        words.append("các huyện, thành phố")
+    if "sector" in indicator.levels:
+        words.append("các đảng bộ khối, lực lượng vũ trang")
+    if "commune" in indicator.levels:
+        words.append("các xã, phường, thị trấn")
+    if len(words) > 1:
+        return ", ".join(words[:-1]) + " và " + words[-1]
+    return words[0] if words else "toàn tỉnh"
+
+
+def _not_applicable(ctx: ReportContext, indicator) -> str:
+    return _p(
+        f"Chỉ tiêu này không áp dụng cho {ctx.unit_name}: chỉ tính cho {_level_phrase(indicator)}.",
+        "not-applicable",
+    )
+
+
+def _value_of(row: Any, key: str) -> Any:
+    if row is None:
+        return None
+    value = row.get(key) if hasattr(row, "get") else None
+    return None if is_missing(value) else value
+
+
+def _is_partial_latest(ctx: ReportContext, indicator_id: str, latest_year: Any) -> bool:
+    rows = ctx.unit_by_id.get(indicator_id)
+    if rows is None or latest_year is None:
+        return False
+    hit = rows.loc[rows["year"] == int(latest_year)]
+    if hit.empty:
+        return False
+    flags = [c for c in ("partial", "partial_year") if c in hit.columns]
+    return any(bool(hit[c].astype("boolean").fillna(False).iloc[0]) for c in flags)
+
+
+def _sentence(ctx: ReportContext, indicator, with_projection: bool) -> str:
+    from analysis.present.sentences import indicator_sentence
+
+    row = ctx.progress_row(indicator.id)
+    if row is None:
+        return "Chưa có số liệu để đánh giá chỉ tiêu này."
+    partial = _is_partial_latest(ctx, indicator.id, _value_of(row, "latest_year"))
+    return indicator_sentence(
+        row, indicator.name_vi, indicator.unit, partial=partial, with_projection=with_projection
+    )
+
+
+# --------------------------------------------------------------------------- title page
+def title_page(ctx: ReportContext) -> HTML:
+    """Title, resolution, unit, the data used (years, source name, fingerprint), date, and the
+    list of sections. Carries the report's stylesheet (``report.css``)."""
+    from analysis.reproducible import build_datetime
+
+    plan = params.plan()
+    review = ctx.review
+    years = [y for y in ctx.part.years if y in ctx.data_years]
+    data_text = f"Các năm {_years_text(years)} (năm gốc {ctx.baseline_year})"
+    if ctx.partial_years:
+        data_text += (
+            f"; năm {_years_text(ctx.partial_years)}: số liệu chưa đủ cả năm, chỉ để tham khảo"
+        )
+    source = f"{Path(str(review.source_name)).name} (mã kiểm tra dữ liệu {review.fingerprint})"
+    kind = {
+        "province": "Báo cáo toàn tỉnh",
+        "district": "Báo cáo của huyện, thành phố",
+        "sector": "Báo cáo của đảng bộ khối, lực lượng vũ trang",
+    }[ctx.level]
+    rows = [
+        ("Đơn vị", ctx.unit_name),
+        ("Kỳ đánh giá", str(ctx.assessment.get("short_vi") or ctx.assessment["title_vi"])),
+        ("Số liệu sử dụng", data_text),
+        ("Nguồn số liệu", source),
+        ("Ngày lập báo cáo", fmt_date(build_datetime().date())),
+    ]
+    meta = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in rows)
+    order = PROVINCE_SECTIONS if ctx.is_province else UNIT_SECTIONS
+    toc = "".join(f"<li>{html.escape(SECTION_TITLES[k])}</li>" for k in order)
+    toc += "<li>Phụ lục</li>"
+    body = (
+        f"<style>\n{_css()}</style>\n"
+        '<header class="tccsd-report tccsd-title">\n'
+        f'<p class="tp-kicker">{html.escape(kind)}</p>\n'
+        f"<h1>{html.escape(str(ctx.assessment['title_vi']))}</h1>\n"
+        f'<p class="tp-resolution">{html.escape(str(plan["resolution_title_vi"]))}</p>\n'
+        f'<p class="tp-unit">{html.escape(ctx.unit_name)}</p>\n'
+        f'<table class="tp-meta avoid-break">{meta}</table>\n'
+        f'<div class="tp-toc"><strong>Nội dung</strong><ol>{toc}</ol></div>\n'
+        "</header>"
+    )
+    return _display(body)
+
+
+# --------------------------------------------------------------------------- scorecard
+def _verdict_legend(verdicts: list[str] | None = None) -> str:
+    items = []
+    for code in verdicts or L.VERDICTS:
+        items.append(f"<li>{L.verdict_badge_html(code)} {html.escape(VERDICT_MEANINGS[code])}</li>")
+    return '<ul class="verdict-legend">' + "".join(items) + "</ul>"
+
+
+def scorecard_section(ctx: ReportContext) -> HTML:
+    """T1–T7 of the unit: baseline, each year, latest, target, verdict badge, and one generated
+    sentence per target; the verdicts explained."""
+    from analysis.present.tables import scorecard_table
+
+    targets = ctx.indicator_list(targets=True)
+    applicable = [i for i in targets if ctx.applies(i)]
+    ids = [i.id for i in applicable]
+    parts = []
+    verdicts = [str(_value_of(ctx.progress_row(i), "verdict") or "not_assessable") for i in ids]
+    counts = [(v, verdicts.count(v)) for v in L.VERDICTS if verdicts.count(v)]
+    latest = ctx.latest_year
+    summary = (
+        f"Đánh giá {len(ids)} chỉ tiêu mục tiêu của Nghị quyết đối với {ctx.unit_name}"
+        + (f", số liệu đến năm {latest}" if latest else "")
+        + f", so với năm gốc {ctx.baseline_year}: "
+        + "; ".join(f"{n} chỉ tiêu “{L.verdict_word(v)}”" for v, n in counts)
+        + "."
+    )
+    if not ids:
+        summary = f"Không có chỉ tiêu mục tiêu nào của Nghị quyết tính cho {ctx.unit_name}."
+    parts.append(_p(summary))
+    styler = scorecard_table(
+        ctx.indicators,
+        ctx.part.progress,
+        ctx.unit_code,
+        ctx.part.years,
+        indicator_ids=ids,
+        baseline_year=ctx.baseline_year,
+        title_vi=ctx.table_title("scorecard", f"Kết quả thực hiện các mục tiêu – {ctx.unit_name}"),
+    )
+    parts.append(_styled(styler))
+    skipped = [i for i in targets if not ctx.applies(i)]
+    for phrase in dict.fromkeys(_level_phrase(i) for i in skipped):
+        same = [i.id for i in skipped if _level_phrase(i) == phrase]
+        parts.append(
+            _p(
+                f"{'Các chỉ tiêu' if len(same) > 1 else 'Chỉ tiêu'} {', '.join(same)} không áp "
+                f"dụng cho {ctx.unit_name} (chỉ tính cho {phrase}).",
+                "note",
+            )
+        )
+    sentences = [f"{i.id}. {_sentence(ctx, i, with_projection=False)}" for i in applicable]
+    parts.append("<h3>Nhận định từng chỉ tiêu</h3>")
+    parts.append(_list(sentences, "sentences"))
+    parts.append("<h3>Cách đọc kết quả đánh giá</h3>")
+    parts.append(_verdict_legend())
+    return _section(ctx, "scorecard", "\n".join(parts))
+
+
+# --------------------------------------------------------------------------- heat table
+def heat_table_section(ctx: ReportContext) -> HTML:
+    """Province report: reporting unit × target, latest value with the verdict symbol on the
+    verdict colour; the province in the last row."""
+    from analysis.present.tables import heat_table
+
+    ids = [i.id for i in ctx.indicator_list(targets=True)]
+    names = dict(ctx.reporting_names)
+    names[ctx.review.province_code] = L.labels()["province_total"]
+    progress = ctx.part.progress.loc[ctx.part.progress["unit_code"].isin(list(names))]
+    parts = [
+        _p(
+            "Mỗi ô là giá trị năm mới nhất của đơn vị, tô màu và đánh dấu theo kết quả đánh giá "
+            "tiến độ (cách đọc ở mục 1); ô “–” là chỉ tiêu không áp dụng hoặc không có số liệu."
+        )
+    ]
+    if progress.empty:
+        parts.append(_p("Không có kết quả đánh giá của các đơn vị.", "note"))
+    else:
+        styler = heat_table(
+            progress,
+            names,
+            ids,
+            indicators=ctx.indicators,
+            title_vi=ctx.table_title(
+                "heat",
+                f"Kết quả các mục tiêu theo đơn vị – {ctx.unit_name}"
+                + (f" (số liệu đến năm {ctx.latest_year})" if ctx.latest_year else ""),
+            ),
+        )
+        parts.append(_styled(styler, wide="tbl-heat"))
+    return _section(ctx, "heat", "\n".join(parts))
+
+
+# --------------------------------------------------------------------------- targets
+def _trend(ctx: ReportContext, indicator) -> str:
+    from analysis.present import plots
+
+    rows = ctx.unit_by_id.get(indicator.id)
+    if rows is None or rows.empty:
+        return _p("Không có số liệu của đơn vị cho chỉ tiêu này.", "note")
+    province = None if ctx.is_province else ctx.province_by_id.get(indicator.id)
+    fig = plots.trend_chart(
+        rows,
+        progress_row=ctx.progress_row(indicator.id),
+        province_series=province[["year", "value"]] if province is not None else None,
+        unit=indicator.unit,
+        unit_label=ctx.short_name if not ctx.is_province else L.labels()["province_total"],
+        height_cm=7.0,
+    )
+    caption = (
+        f"Diễn biến {indicator.id} – {indicator.name_vi}, {ctx.unit_name}"
+        + ("" if ctx.is_province else " và toàn tỉnh")
+        + ": giá trị từng năm với khoảng tin cậy 95%, chỉ tiêu, dự báo đến năm "
+        f"{ctx.target_year}."
+    )
+    return _figure(fig, f"{indicator.id}: diễn biến theo năm", caption)
+
+
+def _comparison_rows(ctx: ReportContext, indicator_id: str) -> pd.DataFrame:
+    rows = ctx.reporting_by_id.get(indicator_id)
+    if rows is None or ctx.latest_year is None:
+        return pd.DataFrame()
+    rows = rows.loc[(rows["year"] == ctx.latest_year) & rows["value"].notna()]
+    return rows
+
+
+def _comparison(ctx: ReportContext, indicator) -> str:
+    """Funnel plot (percent) or ranked dot plot (count) of the reporting units."""
+    from analysis.present import plots
+
+    highlight = None if ctx.is_province else ctx.unit_code
+    latest = ctx.latest_year
+    parts = []
+    if indicator.unit == "percent":
+        funnel = ctx.funnels_by_id.get(indicator.id)
+        if funnel is None or funnel.empty:
+            return _p("Không đủ số liệu để so sánh các đơn vị.", "note")
+        fig = plots.funnel_plot(funnel, ctx.unit_names, highlight=highlight, height_cm=9.0)
+        caption = (
+            f"So sánh các đơn vị năm {latest} (biểu đồ phễu): mỗi điểm là một đơn vị, trục "
+            "ngang là số được đánh giá; điểm nằm ngoài đường giới hạn 95% hoặc 99,8% khác toàn "
+            "tỉnh nhiều hơn mức có thể do quy mô nhỏ."
+        )
+        parts.append(_figure(fig, f"{indicator.id}: so sánh các đơn vị", caption))
+        if highlight is not None:
+            mine = funnel.loc[funnel["unit_code"] == highlight]
+            if not mine.empty:
+                row = mine.iloc[0]
+                word = L.funnel_word(_value_of(row, "assessment"), indicator.polarity)
+                parts.append(
+                    _p(
+                        f"Năm {latest}, {ctx.unit_name} đạt {fmt_percent(row['value'])}, toàn "
+                        f"tỉnh {fmt_percent(row['baseline'])}: {word.lower()}."
+                        if word != L.labels()["funnel"]["not_assessable"]
+                        else f"Năm {latest}: không đủ số liệu để so sánh {ctx.unit_name} với "
+                        "toàn tỉnh.",
+                    )
+                )
+        return "\n".join(parts)
+    rows = _comparison_rows(ctx, indicator.id)
+    if rows.empty:
+        return _p("Không đủ số liệu để so sánh các đơn vị.", "note")
+    fig = plots.ranked_dot_plot(
+        rows[["unit_code", "value", "lower_95", "upper_95", "unit"]],
+        highlight=highlight,
+        unit_names=ctx.unit_names,
+    )
+    noun = L.count_noun(indicator.id)
+    caption = (
+        f"Xếp hạng các đơn vị năm {latest} theo {indicator.name_vi[0].lower()}"
+        f"{indicator.name_vi[1:]}" + (f" ({noun})" if noun else "") + ", với khoảng tin cậy 95%."
+    )
+    return _figure(fig, f"{indicator.id}: xếp hạng các đơn vị", caption)
+
+
+def _tile_map(ctx: ReportContext, indicator) -> str:
+    from analysis.present import plots
+
+    rows = _comparison_rows(ctx, indicator.id)
+    if rows.empty:
+        return ""
+    verdicts = ctx.reporting_progress_by_id.get(indicator.id)
+    fmt = fmt_percent if indicator.unit == "percent" else fmt_number
+    fig = plots.tile_map(
+        rows[["unit_code", "value", "unit"]],
+        params.units()["tiles"],
+        verdicts=verdicts[["unit_code", "verdict"]] if verdicts is not None else None,
+        unit_names=ctx.unit_names,
+        value_fmt=fmt,
+    )
+    caption = (
+        f"Bản đồ ô: mỗi ô là một đơn vị đặt gần đúng vị trí trên địa bàn tỉnh (các đảng bộ "
+        f"khối, lực lượng vũ trang ở hàng riêng), ghi giá trị năm {ctx.latest_year} và tô màu "
+        "theo kết quả đánh giá."
+    )
+    return _figure(fig, f"{indicator.id}: bản đồ các đơn vị", caption)
+
+
+def _ranking_table(ctx: ReportContext, indicator) -> str:
+    rows = _comparison_rows(ctx, indicator.id)
+    if rows.empty:
+        return ""
+    ascending = indicator.polarity == "lower"
+    rows = rows.sort_values(["value", "unit_code"], ascending=[ascending, True], kind="mergesort")
+    progress = ctx.reporting_progress_by_id.get(indicator.id)
+    verdict_of = (
+        dict(zip(progress["unit_code"], progress["verdict"], strict=False))
+        if progress is not None
+        else {}
+    )
+    funnel = ctx.funnels_by_id.get(indicator.id)
+    funnel_of = (
+        dict(zip(funnel["unit_code"], funnel["assessment"], strict=False))
+        if funnel is not None
+        else {}
+    )
+    noun = L.count_noun(indicator.id) if indicator.unit == "count" else ""
+    value_col = f"Năm {ctx.latest_year}"
+    records = []
+    rank, previous = 0, None
+    for i, row in enumerate(rows.itertuples(index=False), start=1):
+        if row.value != previous:
+            rank, previous = i, row.value
+        target = (
+            L.target_text(str(row.target_op), row.target_value, indicator.unit, noun)
+            if not is_missing(row.target_op) and not is_missing(row.target_value)
+            else MISSING
+        )
+        record = {
+            "Hạng": str(rank),
+            "Đơn vị": _esc(ctx.unit_names.get(row.unit_code, row.unit_code)),
+            value_col: html.escape(fmt_value(row.value, indicator.unit)),
+            "Chỉ tiêu": html.escape(target),
+            "Đánh giá": L.verdict_badge_html(verdict_of.get(row.unit_code)),
+        }
+        if indicator.unit == "percent":
+            record["So với toàn tỉnh"] = html.escape(
+                L.funnel_word(funnel_of.get(row.unit_code), indicator.polarity)
+            )
+        records.append(record)
+    frame = pd.DataFrame(records)
+    return _table(
+        frame,
+        f"rank_{indicator.id}",
+        f"Xếp hạng các đơn vị năm {ctx.latest_year} – {indicator.id}",
+        numeric=[value_col],
+        centre=["Hạng"],
+    )
+
+
+def target_sections(ctx: ReportContext) -> HTML:
+    """Every target: heading, sentence, trend chart, the unit among the others (funnel plot or
+    ranked dots); on the province report also the tile map and the ranking."""
+    parts = [
+        _p(
+            "Mỗi mục tiêu gồm: nhận định, biểu đồ diễn biến theo năm (khoảng tin cậy 95%, chỉ "
+            f"tiêu, dự báo đến năm {ctx.target_year}, mốc thay đổi cách xếp loại năm 2018) và "
+            "so sánh giữa các đơn vị."
+        )
+    ]
+    for indicator in ctx.indicator_list(targets=True):
+        block = [
+            f'<h3 id="muc-tieu-{_esc(indicator.id)}">{_esc(indicator.id)}. '
+            f"{_esc(indicator.name_vi)}</h3>"
+        ]
+        if not ctx.applies(indicator):
+            block.append(_not_applicable(ctx, indicator))
+            parts.append('<div class="target-block">' + "\n".join(block) + "</div>")
+            continue
+        # heading, sentence and trend chart on one page
+        block[0] = (
+            f'<div class="keep">{block[0]}'
+            + _p(_sentence(ctx, indicator, with_projection=True), "sentence")
+            + _trend(ctx, indicator)
+            + "</div>"
+        )
+        block.append(_comparison(ctx, indicator))
+        if ctx.is_province:
+            block.append(_tile_map(ctx, indicator))
+            block.append(_ranking_table(ctx, indicator))
+        parts.append('<div class="target-block">' + "\n".join(b for b in block if b) + "</div>")
+    return _section(ctx, "targets", "\n".join(parts))
+
+
+# --------------------------------------------------------------------------- process
+def process_section(ctx: ReportContext) -> HTML:
+    """P1–P17: values by year, direction arrow (coloured good/bad by polarity), target and
+    verdict where there is one; small multiples of the same series."""
+    from analysis.present import plots
+    from analysis.present.tables import process_table
+
+    indicators = ctx.indicator_list(targets=False)
+    ids = [i.id for i in indicators if ctx.applies(i) and i.id in ctx.unit_by_id]
+    skipped = [i.id for i in indicators if not ctx.applies(i)]
+    parts = [
+        _p(
+            "Các chỉ tiêu theo dõi việc thực hiện nhiệm vụ, giải pháp của Nghị quyết. Mũi tên "
+            "chỉ xu hướng của chuỗi số liệu qua các năm: màu xanh là thay đổi theo hướng tốt, "
+            "màu cam là theo hướng chưa tốt, màu xám là không đổi."
+        )
+    ]
+    if not ids:
+        parts.append(_p("Không có số liệu các chỉ tiêu nhiệm vụ, giải pháp.", "note"))
+        return _section(ctx, "process", "\n".join(parts))
+    styler = process_table(
+        ctx.indicators,
+        ctx.part.progress,
+        ctx.unit_code,
+        years=ctx.part.years,
+        indicator_ids=ids,
+        title_vi=ctx.table_title("process", f"Các chỉ tiêu nhiệm vụ, giải pháp – {ctx.unit_name}"),
+    )
+    parts.append(_styled(styler, "long"))
+    if skipped:
+        parts.append(_p(f"Không áp dụng cho {ctx.unit_name}: {', '.join(skipped)}.", "note"))
+    fig = plots.small_multiples(
+        ctx.unit_indicators,
+        ids,
+        ctx.unit_code,
+        progress=ctx.unit_progress,
+        ncols=4,
+    )
+    parts.append(
+        _figure(
+            fig,
+            "Diễn biến các chỉ tiêu nhiệm vụ, giải pháp",
+            "Diễn biến từng chỉ tiêu nhiệm vụ, giải pháp (mỗi ô một chỉ tiêu; số in đậm là giá "
+            "trị năm mới nhất, mũi tên là xu hướng).",
+        )
+    )
+    return _section(ctx, "process", "\n".join(parts))
+
+
+# --------------------------------------------------------------------------- integrity
+def _split_questions(text: Any) -> list[str]:
+    if is_missing(text) or not str(text).strip():
+        return []
+    return [q.strip() for q in re.split(r"(?<=\?)\s+", str(text)) if q.strip()]
+
+
+def _integrity_frame(ctx: ReportContext, rows: pd.DataFrame, with_unit: bool) -> str:
+    from analysis.measure.integrity import RULE_TOTAL
+
+    records = []
+    for row in rows.itertuples(index=False):
+        lo, hi = row.lower_95, row.upper_95
+        record = {}
+        if with_unit:
+            record["Đơn vị"] = _esc(ctx.unit_names.get(row.reporting_unit, row.reporting_unit))
+        flag = row.flag
+        warnings = getattr(row, RULE_TOTAL)
+        record.update(
+            {
+                "Giai đoạn": _esc(row.period),
+                "TCCSĐ được xếp loại": html.escape(fmt_number(row.n)),
+                "Xếp loại tốt trở lên (O)": html.escape(fmt_number(row.O)),
+                "Dự kiến theo hồ sơ (E)": html.escape(fmt_number(row.E, 1)),
+                "O/E": html.escape(fmt_number(row.ratio, 2)),
+                "Giới hạn 95%": html.escape(
+                    f"{fmt_number(lo, 2)}–{fmt_number(hi, 2)}"
+                    if not is_missing(lo) and not is_missing(hi)
+                    else MISSING
+                ),
+                "Đánh dấu": html.escape(OE_FLAG_WORDS.get(str(flag), MISSING))
+                if not is_missing(flag)
+                else MISSING,
+                "Cảnh báo quy định xếp loại": html.escape(fmt_number(warnings))
+                if not is_missing(warnings)
+                else MISSING,
+            }
+        )
+        records.append(record)
+    frame = pd.DataFrame(records)
+    css = pd.DataFrame("", index=frame.index, columns=frame.columns)
+    for i, row in enumerate(rows.itertuples(index=False)):
+        flag = str(row.flag)
+        if flag.startswith("above"):
+            css.loc[i, "Đánh dấu"] = f"background-color:{L.tint('#D55E00', 0.3)};"
+    numeric = [
+        "TCCSĐ được xếp loại",
+        "Xếp loại tốt trở lên (O)",
+        "Dự kiến theo hồ sơ (E)",
+        "O/E",
+        "Giới hạn 95%",
+        "Cảnh báo quy định xếp loại",
+    ]
+    return _table(
+        frame,
+        f"integrity_{ctx.unit_code}",
+        ctx.table_title(
+            "integrity",
+            f"Kết quả xếp loại TCCSĐ so với mức dự kiến theo hồ sơ – {ctx.unit_name}",
+        ),
+        numeric=numeric,
+        css="avoid-break",
+        cell_css=css,
+    )
+
+
+def _oe_chart(ctx: ReportContext, rows: pd.DataFrame) -> str:
+    """Units' O/E ratios with their 95% and 99,8% control limits (a cheap dot chart)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from analysis.present import plots
+
+    data = rows.loc[pd.to_numeric(rows["ratio"], errors="coerce").notna()].copy()
+    if data.empty:
+        return ""
+    data["_r"] = pd.to_numeric(data["ratio"]).astype(float)
+    data = data.sort_values("_r", kind="mergesort").reset_index(drop=True)
+    n = len(data)
+    plots.apply_style()
+    fig = Figure(
+        figsize=(plots.WIDTH_CM / 2.54, max(4.5, 1.8 + 0.6 * n) / 2.54), layout="constrained"
+    )
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    pos = np.arange(n)
+    for level, colour, width, label in (
+        ("998", "#E3E3E3", 7, "Giới hạn kiểm soát 99,8%"),
+        ("95", "#BDBDBD", 7, "Giới hạn kiểm soát 95%"),
+    ):
+        lo = pd.to_numeric(data[f"lower_{level}"], errors="coerce").to_numpy(dtype=float)
+        hi = pd.to_numeric(data[f"upper_{level}"], errors="coerce").to_numpy(dtype=float)
+        ok = np.isfinite(lo) & np.isfinite(hi)
+        ax.hlines(
+            pos[ok], lo[ok], hi[ok], colors=colour, lw=width, label=label, gid=f"limits_{level}"
+        )
+    colours = (
+        data["flag"]
+        .astype(str)
+        .map(
+            lambda f: (
+                "#D55E00"
+                if f.startswith("above")
+                else "#0072B2"
+                if f.startswith("below")
+                else "#555555"
+            )
+        )
+    )
+    ax.scatter(data["_r"], pos, c=list(colours), s=26, zorder=3, gid="ratios")
+    ax.axvline(1.0, color="#333333", lw=0.9, ls="--", label="Bằng mức dự kiến (O/E = 1)")
+    ax.set_yticks(pos)
+    ax.set_yticklabels([L.short_name(ctx.unit_names.get(c, c)) for c in data["reporting_unit"]])
+    ax.set_ylim(-0.7, n - 0.3)
+    ax.grid(True, axis="x")
+    ax.grid(False, axis="y")
+    ax.xaxis.set_major_formatter(plots.vi_formatter("number"))
+    ax.set_xlabel("Tỷ số O/E (số xếp loại tốt trở lên thực tế / dự kiến)")
+    handles, labels = ax.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=3, frameon=False)
+    caption = (
+        "Tỷ số O/E của từng đơn vị và giới hạn kiểm soát (ô xám); điểm màu cam nằm trên giới "
+        "hạn: xếp loại tốt trở lên nhiều hơn mức hồ sơ dự báo."
+    )
+    return _figure(fig, "Tỷ số O/E của các đơn vị", caption)
+
+
+def integrity_section(ctx: ReportContext) -> HTML:
+    """Rating plausibility: the unit's O/E flag and rule-warning counts as questions for the
+    reviewer, with the disclaimer; the province gets every unit (flagged first) and a chart."""
+    from analysis.measure.integrity import DISCLAIMER_VI, RULE_LABELS_VI, RULE_TOTAL, RULES
+
+    integrity = ctx.part.integrity
+    parts = [
+        _p(
+            "Phần này đặt kết quả xếp loại chất lượng TCCSĐ bên cạnh các hồ sơ không phụ thuộc "
+            "vào việc xếp loại (sinh hoạt chi bộ, kiểm tra, kỷ luật, đánh giá đảng viên) và "
+            "nêu những điểm cần người thẩm định xem xét."
+        )
+    ]
+    has_data = integrity is not None and not integrity.empty
+    if ctx.is_province:
+        if not has_data:
+            parts.append(
+                _p(
+                    "Dữ liệu không có kết quả xếp loại chi tiết của từng TCCSĐ thuộc "
+                    f"{ctx.unit_name} nên chưa xem xét được phần này.",
+                    "note",
+                )
+            )
+        else:
+            rows = integrity.copy()
+            rows["_order"] = rows["flag"].map(OE_FLAG_ORDER).astype("Float64").fillna(6)
+            warned = pd.to_numeric(rows[RULE_TOTAL], errors="coerce").fillna(0) > 0
+            rows.loc[warned & (rows["_order"] > 1), "_order"] = 2
+            rows["_ratio"] = pd.to_numeric(rows["ratio"], errors="coerce").fillna(0)
+            rows = rows.sort_values(
+                ["_order", "_ratio"], ascending=[True, False], kind="mergesort"
+            ).reset_index(drop=True)
+            parts.append(_integrity_frame(ctx, rows, with_unit=True))
+            questions = []
+            for row in rows.itertuples(index=False):
+                name = ctx.unit_names.get(row.reporting_unit, row.reporting_unit)
+                questions += [f"{name}: {q}" for q in _split_questions(row.question_vi)]
+            if questions:
+                parts.append("<h3>Câu hỏi gợi ý cho người thẩm định</h3>")
+                parts.append(_list(questions, "questions"))
+            else:
+                parts.append(_p("Không có đơn vị nào cần đặt câu hỏi về kết quả xếp loại."))
+            parts.append(_oe_chart(ctx, rows))
+            missing = [
+                c
+                for c in ctx.reporting_names
+                if c not in set(integrity["reporting_unit"].astype(str))
+            ]
+            if missing:
+                parts.append(
+                    _p(
+                        "Chưa xem xét được (không có số liệu chi tiết của từng TCCSĐ): "
+                        + ", ".join(ctx.reporting_names[c] for c in missing)
+                        + ".",
+                        "note",
+                    )
+                )
+    else:
+        row = None
+        if has_data:
+            mine = integrity.loc[integrity["reporting_unit"].astype(str) == ctx.unit_code]
+            row = mine.iloc[0] if not mine.empty else None
+        if row is None:
+            parts.append(
+                _p(
+                    "Dữ liệu không có kết quả xếp loại chi tiết của từng TCCSĐ thuộc "
+                    f"{ctx.unit_name} (chỉ có số liệu tổng hợp) nên chưa xem xét được phần này.",
+                    "note",
+                )
+            )
+        else:
+            parts.append(_integrity_frame(ctx, integrity.loc[[row.name]], with_unit=False))
+            questions = _split_questions(row["question_vi"])
+            flag = row["flag"]
+            if not is_missing(flag) and str(flag).startswith("below"):
+                questions.append(
+                    "Số TCCSĐ xếp loại tốt trở lên thấp hơn mức hồ sơ dự báo: đơn vị có đánh "
+                    "giá chặt chẽ hơn mặt bằng chung của tỉnh không?"
+                )
+            rule_rows = [
+                f"{fmt_number(row[r])} cảnh báo: {RULE_LABELS_VI[r]}"
+                for r in RULES
+                if not is_missing(row[r]) and int(row[r]) > 0
+            ]
+            parts.append("<h3>Câu hỏi gợi ý cho người thẩm định</h3>")
+            if questions:
+                parts.append(_list(questions, "questions"))
+            else:
+                parts.append(
+                    _p(
+                        "Không có điểm cần hỏi: số TCCSĐ xếp loại tốt trở lên nằm trong giới "
+                        "hạn kiểm soát so với mức hồ sơ dự báo và không có cảnh báo khi áp dụng "
+                        "quy định xếp loại."
+                    )
+                )
+            if rule_rows:
+                parts.append("<h4>Cảnh báo khi áp dụng quy định xếp loại</h4>")
+                parts.append(_list(rule_rows))
+    truncated = integrity.attrs.get("rule_counts_truncated") if has_data else None
+    if truncated:
+        parts.append(
+            _p(
+                "Số cảnh báo của một số quy định là số tối thiểu (danh sách cảnh báo "
+                "đã bị rút gọn khi kiểm tra dữ liệu).",
+                "note",
+            )
+        )
+    parts.append(f'<p class="disclaimer">{html.escape(DISCLAIMER_VI)}</p>')
+    return _section(ctx, "integrity", "\n".join(parts))
+
+
+# --------------------------------------------------------------------------- villages
+def _communes(ctx: ReportContext) -> pd.DataFrame:
+    units = ctx.review.units
+    communes = units.loc[units["level"] == "commune", ["code", "name", "parent_code"]]
+    if ctx.is_province:
+        return communes.loc[communes["parent_code"].isin(list(ctx.reporting_names))]
+    return communes.loc[communes["parent_code"] == ctx.unit_code]
+
+
+def _village_table(ctx: ReportContext, rows: pd.DataFrame, communes: dict[str, str]) -> str:
+    names = ctx.unit_names
+    rows = rows.sort_values(["party_members", "commune_code", "village_code"], kind="mergesort")
+    shown = rows.head(MAX_VILLAGE_ROWS)
+    records = []
+    for row in shown.itertuples(index=False):
+        members = row.party_members
+        head = getattr(row, "head_is_member", None)
+        record = {
+            "Thôn, bản": _esc(names.get(row.village_code, row.village_code)),
+            "Xã, phường, thị trấn": _esc(communes.get(row.commune_code, row.commune_code)),
+        }
+        if ctx.is_province:
+            parent = ctx.review.units.loc[
+                ctx.review.units["code"] == row.commune_code, "parent_code"
+            ]
+            unit = str(parent.iloc[0]) if len(parent) else ""
+            record["Đơn vị"] = _esc(L.short_name(names.get(unit, unit)))
+        record.update(
+            {
+                "Số đảng viên": html.escape(fmt_number(members)),
+                "Tình trạng": "Chưa có đảng viên"
+                if not is_missing(members) and int(members) == 0
+                else "Nguy cơ “tái trắng”",
+                "Trưởng thôn là đảng viên": MISSING
+                if head is None or is_missing(head)
+                else ("Có" if bool(head) else "Không"),
+            }
+        )
+        records.append(record)
+    frame = pd.DataFrame(records)
+    table = _table(
+        frame,
+        f"villages_{ctx.unit_code}",
+        f"Thôn, bản chưa có đảng viên hoặc chỉ có 1–2 đảng viên năm {ctx.latest_year}",
+        numeric=["Số đảng viên"],
+        centre=["Trưởng thôn là đảng viên"],
+        css="long" if len(frame) > 15 else "avoid-break",
+    )
+    if len(rows) > len(shown):
+        table += _p(f"… và {fmt_number(len(rows) - len(shown))} thôn khác.", "note")
+    return table
+
+
+def _change_tables(ctx: ReportContext, changes: pd.DataFrame, communes: dict[str, str]) -> str:
+    names = ctx.unit_names
+    latest = ctx.latest_year
+    counts = changes["change"].value_counts()
+    order = [c for c in VILLAGE_CHANGES if c in counts.index]
+    order += sorted(c for c in counts.index if c not in VILLAGE_CHANGES)
+    summary = pd.DataFrame(
+        {
+            "Tình hình đến năm " + str(latest): [
+                html.escape(VILLAGE_CHANGES.get(c, str(c))) for c in order
+            ],
+            "Số thôn": [html.escape(fmt_number(int(counts[c]))) for c in order],
+        }
+    )
+    parts = [
+        _table(
+            summary,
+            f"village_changes_{ctx.unit_code}",
+            f"Thôn, bản chưa có đảng viên từ năm {ctx.baseline_year} đến năm {latest}: "
+            "tình hình đến năm cuối",
+            numeric=["Số thôn"],
+        )
+    ]
+    details = changes.sort_values(["change", "village_code"], kind="mergesort")
+    shown = details.head(MAX_VILLAGE_ROWS)
+    records = []
+    for row in shown.itertuples(index=False):
+        merged = getattr(row, "merged_into", None)
+        note = ""
+        if not is_missing(merged) and merged:
+            note = "Sáp nhập vào " + str(names.get(merged, merged))
+        records.append(
+            {
+                "Thôn, bản": _esc(names.get(row.village_code, row.village_code)),
+                "Xã, phường, thị trấn": _esc(communes.get(row.commune_code, row.commune_code)),
+                f"Đảng viên năm {ctx.baseline_year}": html.escape(fmt_number(row.members_from)),
+                f"Đảng viên năm {latest}": html.escape(fmt_number(row.members_to)),
+                "Tình hình": html.escape(VILLAGE_CHANGES.get(str(row.change), str(row.change))),
+                "Ghi chú": html.escape(note),
+            }
+        )
+    frame = pd.DataFrame(records)
+    parts.append(
+        _table(
+            frame,
+            f"village_change_list_{ctx.unit_code}",
+            "Danh sách các thôn, bản",
+            numeric=[f"Đảng viên năm {ctx.baseline_year}", f"Đảng viên năm {latest}"],
+            css="long" if len(frame) > 15 else "avoid-break",
+        )
+    )
+    if len(details) > len(shown):
+        parts.append(_p(f"… và {fmt_number(len(details) - len(shown))} thôn khác.", "note"))
+    return "\n".join(parts)
+
+
+def _commune_heads_table(
+    ctx: ReportContext, rows: pd.DataFrame, communes: pd.DataFrame, caption: str
+) -> str:
+    """Communes (lowest share first) with their villages, heads who are members and share."""
+    names = dict(zip(communes["code"], communes["name"], strict=False))
+    parents = dict(zip(communes["code"], communes["parent_code"], strict=False))
+    records = []
+    for row in rows.itertuples(index=False):
+        record = {"Xã, phường, thị trấn": _esc(names.get(row.commune_code, row.commune_code))}
+        if ctx.is_province:
+            unit = parents.get(row.commune_code, "")
+            record["Đơn vị"] = _esc(L.short_name(ctx.unit_names.get(unit, unit)))
+        record.update(
+            {
+                "Số thôn": html.escape(fmt_number(row.villages)),
+                "Trưởng thôn là đảng viên": html.escape(fmt_number(row.heads_members)),
+                "Tỷ lệ": html.escape(fmt_percent(row.share)),
+            }
+        )
+        records.append(record)
+    frame = pd.DataFrame(records)
+    return _table(
+        frame,
+        f"heads_communes_{ctx.unit_code}",
+        caption,
+        numeric=["Số thôn", "Trưởng thôn là đảng viên", "Tỷ lệ"],
+        css="long" if len(frame) > 15 else "avoid-break",
+    )
+
+
+def _heads_table(ctx: ReportContext, heads: pd.DataFrame, communes: pd.DataFrame) -> str:
+    target = params.targets()["targets"].get("T6", {})
+    target_text = (
+        L.target_text(target["op"], target["value"], "percent")
+        + " "
+        + L.target_kind_text(target.get("kind"), target.get("year"))
+        if target
+        else ""
+    ).strip()
+    rows = heads.sort_values(["share", "commune_code"], kind="mergesort")
+    if not ctx.is_province:
+        caption = (
+            f"Trưởng thôn, bản là đảng viên năm {ctx.latest_year}, theo xã (tỷ lệ thấp trước)"
+            + (f"; chỉ tiêu {target_text}" if target_text else "")
+        )
+        return _commune_heads_table(ctx, rows, communes, caption)
+    merged = heads.merge(communes[["code", "parent_code"]], left_on="commune_code", right_on="code")
+    below_target = merged["share"] < float(target.get("value", 0))
+    grouped = (
+        merged.assign(_below=below_target)
+        .groupby("parent_code", sort=False)
+        .agg(
+            communes=("commune_code", "size"),
+            villages=("villages", "sum"),
+            heads=("heads_members", "sum"),
+            below=("_below", "sum"),
+        )
+    )
+    records = []
+    for code in [c for c in ctx.reporting_names if c in grouped.index]:
+        g = grouped.loc[code]
+        records.append(
+            {
+                "Đơn vị": _esc(ctx.reporting_names[code]),
+                "Số xã": html.escape(fmt_number(g["communes"])),
+                "Số thôn": html.escape(fmt_number(g["villages"])),
+                "Trưởng thôn là đảng viên": html.escape(fmt_number(g["heads"])),
+                "Tỷ lệ": html.escape(fmt_percent(100.0 * g["heads"] / g["villages"]))
+                if g["villages"]
+                else MISSING,
+                "Số xã có tỷ lệ dưới chỉ tiêu": html.escape(fmt_number(g["below"])),
+            }
+        )
+    frame = pd.DataFrame(records)
+    caption = f"Trưởng thôn, bản là đảng viên năm {ctx.latest_year}, theo đơn vị" + (
+        f" (chỉ tiêu {target_text})" if target_text else ""
+    )
+    parts = [_table(frame, f"heads_{ctx.unit_code}", caption, numeric=list(frame.columns[1:]))]
+    lowest = rows.head(MAX_COMMUNE_ROWS)
+    parts.append(
+        _commune_heads_table(
+            ctx,
+            lowest,
+            communes,
+            f"{fmt_number(len(lowest))} xã, phường, thị trấn có tỷ lệ trưởng thôn là đảng viên "
+            f"thấp nhất năm {ctx.latest_year}",
+        )
+    )
+    if len(rows) > len(lowest):
+        parts.append(
+            _p(
+                f"Trong {fmt_number(len(rows))} xã, phường, thị trấn có số liệu, "
+                f"{fmt_number(int(below_target.sum()))} xã có tỷ lệ dưới chỉ tiêu; danh sách "
+                "đầy đủ theo xã có trong báo cáo của từng huyện, thành phố.",
+                "note",
+            )
+        )
+    return "\n".join(parts)
+
+
+def villages_section(ctx: ReportContext) -> HTML:
+    """Villages without members and at risk (1–2 members) in the latest year, the change since
+    the baseline (admission / merger / re-whitening …), village heads who are members by
+    commune. Sector committees have no villages: said plainly."""
+    if ctx.is_sector:
+        return _section(
+            ctx,
+            "villages",
+            _p(
+                f"{ctx.unit_name} là đảng bộ khối, lực lượng vũ trang trực thuộc Tỉnh ủy, không "
+                "quản lý thôn, bản, tổ dân phố: phần thôn, bản không áp dụng cho đơn vị này.",
+                "not-applicable",
+            ),
+        )
+    part = ctx.part
+    communes = _communes(ctx)
+    commune_codes = set(communes["code"].astype(str))
+    commune_names = dict(zip(communes["code"], communes["name"], strict=False))
+    latest = ctx.latest_year
+    parts = []
+    latest_rows = part.villages_latest
+    if latest_rows is not None and not latest_rows.empty:
+        latest_rows = latest_rows.loc[latest_rows["commune_code"].isin(commune_codes)]
+    heads = part.heads_by_commune
+    if heads is not None and not heads.empty:
+        heads = heads.loc[heads["commune_code"].isin(commune_codes)]
+    # villages_latest lists only villages with 0–2 members: heads_by_commune (every village of
+    # the latest year) tells "no village data" from "no village at risk"
+    has_villages = (heads is not None and not heads.empty) or (
+        latest_rows is not None and not latest_rows.empty
+    )
+    if latest is None or not has_villages or "party_members" not in latest_rows.columns:
+        parts.append(_p("Dữ liệu không có số liệu chi tiết từng thôn, bản.", "note"))
+    else:
+        members = pd.to_numeric(latest_rows["party_members"], errors="coerce")
+        n_none, n_risk = int((members == 0).sum()), int(members.between(1, 2).sum())
+        parts.append("<h3>Thôn, bản chưa có đảng viên và có nguy cơ “tái trắng”</h3>")
+        parts.append(
+            _p(
+                f"Năm {latest}, {ctx.unit_name} có {fmt_count(n_none, 'thôn, bản')} chưa có đảng "
+                f"viên và {fmt_count(n_risk, 'thôn, bản')} chỉ có 1–2 đảng viên (có nguy cơ "
+                "“tái trắng”)."
+            )
+        )
+        if len(latest_rows):
+            parts.append(_village_table(ctx, latest_rows, commune_names))
+    changes = part.village_changes
+    parts.append(f"<h3>Thay đổi so với năm {ctx.baseline_year}</h3>")
+    if changes is not None and not changes.empty:
+        changes = changes.loc[changes["commune_code"].isin(commune_codes)]
+    if changes is None or changes.empty:
+        parts.append(
+            _p(
+                f"Không có thôn, bản nào chưa có đảng viên trong giai đoạn {ctx.baseline_year}–"
+                f"{latest}."
+                if latest
+                else "Không có số liệu thôn, bản."
+            )
+        )
+    else:
+        parts.append(
+            _p(
+                "Các thôn, bản chưa có đảng viên trong giai đoạn, chia theo cách ra khỏi danh "
+                "sách: có đảng viên (kết nạp hoặc chuyển đến), sáp nhập vào thôn khác, hoặc "
+                "“tái trắng”; sáp nhập làm giảm số thôn “trắng” mà không phải do kết nạp."
+            )
+        )
+        parts.append(_change_tables(ctx, changes, commune_names))
+    parts.append("<h3>Trưởng thôn, bản là đảng viên</h3>")
+    if heads is None or heads.empty:
+        parts.append(_p("Không có số liệu trưởng thôn, bản.", "note"))
+    else:
+        parts.append(_heads_table(ctx, heads, communes))
+    return _section(ctx, "villages", "\n".join(parts))
+
+
+# --------------------------------------------------------------------------- data notes
+def _completeness(ctx: ReportContext) -> str:
+    comp = ctx.review.completeness
+    years = list(ctx.part.years)
+    if comp is None or comp.empty:
+        return _p("Không có bảng mức độ đầy đủ của số liệu.", "note")
+    comp = comp.loc[comp["year"].isin(years)]
+    codes = list(ctx.reporting_names) if ctx.is_province else [ctx.unit_code]
+    status = {(str(r.unit_code), int(r.year)): str(r.status) for r in comp.itertuples()}
+    records, styles = [], []
+    for code in codes:
+        record = {"Đơn vị": _esc(ctx.unit_names.get(code, code))}
+        style = {"Đơn vị": ""}
+        for year in years:
+            s = status.get((code, year), "missing")
+            label = str(year) + ("*" if year in ctx.partial_years else "")
+            record[label] = html.escape(COMPLETENESS_WORDS.get(s, s))
+            style[label] = f"background-color:{COMPLETENESS_COLOURS.get(s, '#FFFFFF')};"
+        records.append(record)
+        styles.append(style)
+    frame = pd.DataFrame(records)
+    css = pd.DataFrame(styles, index=frame.index)[frame.columns]
+    return _table(
+        frame,
+        f"completeness_{ctx.unit_code}",
+        ctx.table_title("data_notes", f"Mức độ đầy đủ của số liệu theo năm – {ctx.unit_name}"),
+        centre=list(frame.columns[1:]),
+        css="avoid-break",
+        cell_css=css,
+    )
+
+
+def _findings(ctx: ReportContext) -> str:
+    findings = ctx.review.findings
+    if findings is None or findings.empty:
+        return _p("Khi kiểm tra dữ liệu không có cảnh báo nào.")
+    rows = findings
+    if not ctx.is_province:
+        rows = rows.loc[rows["unit_code"].astype("string").fillna("") == ctx.unit_code]
+    years = pd.to_numeric(rows["year"], errors="coerce")
+    rows = rows.loc[years.isna() | years.isin(ctx.part.years)]
+    who = f"các đơn vị thuộc {ctx.unit_name}" if ctx.is_province else ctx.unit_name
+    if rows.empty:
+        return _p(f"Khi kiểm tra dữ liệu không có cảnh báo nào liên quan đến {who}.")
+    shown = rows.head(MAX_FINDINGS)
+    records = []
+    for row in shown.itertuples(index=False):
+        where = [Path(str(row.file)).name if not is_missing(row.file) and row.file else ""]
+        if not is_missing(row.sheet) and row.sheet:
+            where.append(f"bảng {row.sheet}")
+        if not is_missing(row.row):
+            where.append(f"dòng {fmt_number(row.row)}")
+        record = {
+            "Mức": html.escape(SEVERITY_WORDS.get(str(row.severity), str(row.severity))),
+            "Năm": _esc(int(row.year)) if not is_missing(row.year) else MISSING,
+        }
+        if ctx.is_province:
+            unit = "" if is_missing(row.unit_code) else str(row.unit_code)
+            record["Đơn vị"] = (
+                _esc(L.short_name(ctx.unit_names.get(unit, unit))) if unit else (MISSING)
+            )
+        record["Vị trí"] = _esc(", ".join(w for w in where if w) or MISSING)
+        record["Nội dung"] = _esc(row.message)
+        records.append(record)
+    frame = pd.DataFrame(records)
+    parts = [
+        _p(
+            f"Khi kiểm tra dữ liệu có {fmt_number(len(rows))} cảnh báo liên quan đến {who}"
+            + (
+                f"; dưới đây là {fmt_number(len(shown))} cảnh báo đầu tiên."
+                if len(rows) > len(shown)
+                else "."
+            )
+        ),
+        _table(
+            frame,
+            f"findings_{ctx.unit_code}",
+            "Cảnh báo khi kiểm tra dữ liệu",
+            centre=["Mức", "Năm"],
+            css="long",
+        ),
+    ]
+    if len(rows) > len(shown):
+        parts.append(
+            _p(
+                f"… và {fmt_number(len(rows) - len(shown))} cảnh báo khác (xem kết quả lệnh "
+                "`python -m analysis validate`).",
+                "note",
+            )
+        )
+    return "\n".join(parts)
+
+
+def data_notes_section(ctx: ReportContext) -> HTML:
+    """Completeness, the validation warnings that touched the unit (≤ 30 + a count), methods in
+    three plain sentences, the input fingerprint, part-year and series-break notes."""
+    review = ctx.review
+    parts = ["<h3>Mức độ đầy đủ của số liệu</h3>", _completeness(ctx)]
+    parts.append(
+        _p(
+            "“Chi tiết từng TCCSĐ”: số liệu được cộng từ từng tổ chức cơ sở đảng, thôn, bản; "
+            "“Số liệu tổng hợp”: chỉ có số tổng hợp của đơn vị; “Thiếu số liệu”: đơn vị không "
+            "báo cáo năm đó.",
+            "note",
+        )
+    )
+    parts.append("<h3>Cảnh báo khi kiểm tra dữ liệu</h3>")
+    parts.append(_findings(ctx))
+    parts.append("<h3>Phương pháp</h3>")
+    methods = [
+        "Các chỉ tiêu được tính từ số liệu báo cáo của các đơn vị theo danh mục chỉ tiêu của "
+        "Nghị quyết; tỷ lệ của toàn tỉnh tính từ tổng tử số và tổng mẫu số của các đơn vị, "
+        "không phải trung bình cộng các tỷ lệ.",
+        "Số liệu là số liệu toàn bộ (không phải số liệu mẫu), nên khoảng tin cậy 95% chỉ dùng "
+        "để so sánh các đơn vị có quy mô khác nhau và để đọc mức thay đổi qua các năm, không "
+        "dùng để hiệu chỉnh kết quả.",
+        f"Kết quả đánh giá so sánh giá trị năm mới nhất với năm gốc {ctx.baseline_year} và với "
+        f"chỉ tiêu; dự báo đến năm {ctx.target_year} kéo dài xu hướng của các năm đã có số "
+        "liệu.",
+    ]
+    parts.append(" ".join([_p(m) for m in methods]))
+    notes = []
+    if ctx.partial_years:
+        notes.append(
+            f"Số liệu năm {_years_text(ctx.partial_years)} mới có đến thời điểm "
+            f"{'tổng kết' if ctx.assessment_id == 'final' else 'đánh giá'}, chưa đủ cả năm: "
+            "được trình bày để tham khảo (đánh dấu *), không dùng để đánh giá tiến độ."
+        )
+    breaks = sorted(
+        {
+            c
+            for v in ctx.unit_indicators.get("series_break", pd.Series(dtype=str))
+            for c in L.series_break_codes(v)
+        }
+    )
+    notes += [L.series_break_note(c) + "." for c in breaks]
+    notes.append(
+        f"Dữ liệu đầu vào: {Path(str(review.source_name)).name}; mã kiểm tra (dấu vân tay) "
+        f"{review.fingerprint}. Cùng mã kiểm tra là cùng một bộ số liệu."
+    )
+    parts.append("<h3>Ghi chú khác</h3>")
+    parts.append(_list(notes, "notes"))
+    return _section(ctx, "data_notes", "\n".join(parts))
+
+
+# --------------------------------------------------------------------------- appendix
+_SHARED: dict[tuple, tuple[weakref.ref, str]] = {}
+
+
+def _shared(review: Review, key: str, build) -> str:
+    """A text shared by every report of one Review (e.g. the appendix tables), computed once
+    per process while that Review object lives."""
+    with _LOCK:
+        entry = _SHARED.get((id(review), key))
+    if entry is not None and entry[0]() is review:
+        return entry[1]
+    value = build()
+    with _LOCK:
+        for k in [k for k, (ref, _) in _SHARED.items() if ref() is None]:
+            del _SHARED[k]
+        _SHARED[(id(review), key)] = (weakref.ref(review), value)
+    return value
+
+
+def _appendix_html(ctx: ReportContext) -> str:
+    from analysis.present.appendices import appendix_specs
+    from analysis.present.tables import appendix_html
+
+    specs = appendix_specs(ctx.review, ctx.assessment_id)
+    if not specs:
+        return _p("Không có bảng phụ lục.", "note")
+    return "\n".join(
+        appendix_html(spec["frame"], spec["number"], spec["title_vi"], spec["unit_label"])
+        for spec in specs
+    )
+
+
+def appendix_section(ctx: ReportContext) -> HTML:
+    """Every appendix table ("Phụ lục 1 …"): units in rows, years in columns, totals row."""
+    body = _shared(ctx.review, f"appendix:{ctx.assessment_id}", lambda: _appendix_html(ctx))
+    intro = _p(
+        f"Phụ lục của báo cáo {ctx.unit_name}. Các bảng dưới đây trình bày số liệu của tất cả "
+        f"các đơn vị thuộc {ctx.review.province_name} theo từng năm, dòng cuối là toàn tỉnh."
+    )
+    return _display(
+        '<section class="tccsd-report tccsd-section tccsd-appendices" id="muc-phu-luc">\n'
+        f"<h2>Phụ lục</h2>\n{intro}\n{body}\n</section>"
+    )
