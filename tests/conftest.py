@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -9,11 +10,13 @@ import pytest
 
 from analysis import config
 
+#: 2020-07-01: every generated file carries this date, so outputs are comparable.
+FIXED_EPOCH = "1593561600"
 
-@pytest.fixture(autouse=True)
-def _fixed_build_date(monkeypatch):
-    # 2020-07-01: every generated file carries this date, so outputs are comparable.
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1593561600")
+
+def pytest_configure(config):  # noqa: ARG001 - pytest hook signature
+    # Set before any fixture of any scope runs, so session fixtures see the same date.
+    os.environ["SOURCE_DATE_EPOCH"] = FIXED_EPOCH
 
 
 @pytest.fixture
