@@ -29,7 +29,8 @@ lint: $(STAMP)
 
 ## Open JupyterLab on the explore notebook
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab notebooks/explore.py
+	$(VENV)/bin/jupytext --sync notebooks/explore.py
+	$(VENV)/bin/jupyter lab notebooks/explore.ipynb
 
 ## Run the benchmarks and print their figures
 bench: $(STAMP)
