@@ -42,9 +42,14 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--jobs", type=int, default=0, help="parallel workers (default: one per core)")
     b.add_argument("--formats", default="html,pdf,xlsx", help="comma list of html,pdf,xlsx")
     b.add_argument("--out", type=Path, help="output folder (default outputs/)")
-    b.add_argument("--force", action="store_true", help="rebuild reports whose inputs are unchanged")
-    b.add_argument("--tables-only", action="store_true",
-                   help="validate and write the summary and indicator tables, no reports")
+    b.add_argument(
+        "--force", action="store_true", help="rebuild reports whose inputs are unchanged"
+    )
+    b.add_argument(
+        "--tables-only",
+        action="store_true",
+        help="validate and write the summary and indicator tables, no reports",
+    )
     return p
 
 

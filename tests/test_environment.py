@@ -39,7 +39,9 @@ def test_environment_yml_lists_every_pyproject_dependency_at_the_locked_version(
     assert wanted - set(conda) == set(), "in pyproject.toml but not in environment.yml"
     assert set(conda) - wanted - {"python"} == set(), "in environment.yml but not in pyproject.toml"
     for name in wanted:
-        assert conda[name] == pins[name], f"{name}: environment.yml {conda[name]} != lock {pins[name]}"
+        assert conda[name] == pins[name], (
+            f"{name}: environment.yml {conda[name]} != lock {pins[name]}"
+        )
 
 
 def test_lock_pins_every_dependency():

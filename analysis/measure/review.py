@@ -88,8 +88,9 @@ def targets_by_unit(indicators: pd.DataFrame) -> dict[Any, dict[str, Any]]:
     rows = indicators.loc[indicators["target_op"].notna() & (indicators["breakdown"] == "")]
     rows = rows.sort_values("year").drop_duplicates(["indicator_id", "unit_code"], keep="last")
     out: dict[Any, dict[str, Any]] = {}
-    for r in rows[["indicator_id", "unit_code", "target_op", "target_value", "target_kind",
-                   "target_year"]].itertuples(index=False):
+    for r in rows[
+        ["indicator_id", "unit_code", "target_op", "target_value", "target_kind", "target_year"]
+    ].itertuples(index=False):
         target = {"op": r.target_op, "value": float(r.target_value), "kind": r.target_kind}
         if pd.notna(r.target_year):
             target["year"] = int(r.target_year)
@@ -130,8 +131,10 @@ def _villages_latest(tables: Mapping[str, pd.DataFrame], year: int | None) -> pd
     villages = tables.get("villages")
     if villages is None or villages.empty or year is None:
         return pd.DataFrame(columns=["village_code", "commune_code", "party_members"])
-    latest = villages.loc[villages["year"] == year, ["village_code", "commune_code",
-                                                     "party_members", "head_is_member"]]
+    latest = villages.loc[
+        villages["year"] == year,
+        ["village_code", "commune_code", "party_members", "head_is_member"],
+    ]
     return latest.loc[latest["party_members"].fillna(-1) <= 2].reset_index(drop=True)
 
 
@@ -166,8 +169,9 @@ def assess(
     ind["partial_year"] = ~ind["year"].isin(data_years)
     latest = _latest_year(ind, data_years)
     # Verdicts for the units that get a report; communes are shown as values, not verdicts.
-    verdict_rows = ind.loc[ind["year"].isin(data_years)
-                           & ind["level"].isin(("province", *REPORTING_LEVELS))]
+    verdict_rows = ind.loc[
+        ind["year"].isin(data_years) & ind["level"].isin(("province", *REPORTING_LEVELS))
+    ]
     progress = assess_all(verdict_rows, targets_by_unit(verdict_rows), assessment)
 
     organizations = tables.get("organizations")
@@ -175,14 +179,23 @@ def assess(
     if organizations is not None and not organizations.empty:
         # Bernoulli (Poisson-binomial) limits: with expected shares near 90% the Poisson
         # limits lie above the largest possible O/E and could never flag an inflated unit.
-        integrity = integrity_summary(organizations, findings, years=data_years,
-                                      rule_counts=rule_counts, distribution="bernoulli")
+        integrity = integrity_summary(
+            organizations,
+            findings,
+            years=data_years,
+            rule_counts=rule_counts,
+            distribution="bernoulli",
+        )
     villages = tables.get("villages")
     changes = pd.DataFrame()
     if villages is not None and not villages.empty and latest is not None:
-        changes = village_status_changes(villages, tables.get("crosswalk"),
-                                         int(assessment["baseline_year"]), latest,
-                                         units=tables.get("units"))
+        changes = village_status_changes(
+            villages,
+            tables.get("crosswalk"),
+            int(assessment["baseline_year"]),
+            latest,
+            units=tables.get("units"),
+        )
     return AssessmentReview(
         assessment=assessment,
         years=shown_years,
@@ -221,9 +234,7 @@ def compute_review(validation, assessment_ids: Iterable[str] | None = None) -> R
     province_rows = units.loc[units["level"] == "province"]
     if not province_rows.empty:
         province_code = str(province_rows["code"].iloc[0])
-    province_name = (
-        str(province_rows["name"].iloc[0]) if not province_rows.empty else province_code
-    )
+    province_name = str(province_rows["name"].iloc[0]) if not province_rows.empty else province_code
     indicators = compute_indicators(validation.summary, province_code=province_code)
     reporting = units.loc[units["level"].isin(REPORTING_LEVELS)].copy()
     reporting["_order"] = reporting["level"].map({"district": 0, "sector": 1})

@@ -63,9 +63,13 @@ def unit_slug(code: str) -> str:
 
 def package_digest_parts() -> list[Path]:
     """Source files whose change must rebuild every report."""
-    files = [p for p in config.PACKAGE_DIR.rglob("*")
-             if p.suffix in {".py", ".yaml", ".j2", ".css", ".html"} and "__pycache__" not in p.parts
-             and config.DEMO_DATA_DIR not in p.parents]
+    files = [
+        p
+        for p in config.PACKAGE_DIR.rglob("*")
+        if p.suffix in {".py", ".yaml", ".j2", ".css", ".html"}
+        and "__pycache__" not in p.parts
+        and config.DEMO_DATA_DIR not in p.parents
+    ]
     return sorted(files)
 
 
@@ -75,6 +79,15 @@ def _relative_or_name(path: Path) -> str:
         return Path(path).resolve().relative_to(config.PROJ_ROOT).as_posix()
     except ValueError:
         return Path(path).name
+
+
+def _shown(path: Path) -> str:
+    """A path for the terminal: relative to the working directory when inside it."""
+    path = Path(path).resolve()
+    try:
+        return path.relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        return path.as_posix()
 
 
 def render_report(report: PlannedReport, formats: Sequence[str], title: str, job, result) -> dict:
@@ -90,9 +103,15 @@ def render_report(report: PlannedReport, formats: Sequence[str], title: str, job
     if "pdf" in formats:
         render.html_to_pdf(html, report.report_dir / PRODUCT_NAMES["pdf"])
         products.append(PRODUCT_NAMES["pdf"])
-    write_manifest(report.report_dir, {"digest": report.digest, "products": products,
-                                       "unit_code": report.unit_code,
-                                       "assessment_id": report.assessment_id})
+    write_manifest(
+        report.report_dir,
+        {
+            "digest": report.digest,
+            "products": products,
+            "unit_code": report.unit_code,
+            "assessment_id": report.assessment_id,
+        },
+    )
     return {"products": products}
 
 
@@ -108,13 +127,20 @@ def _select(values: list[str], wanted: str, what: str) -> list[str]:
     chosen = [v.strip() for v in wanted.split(",") if v.strip()]
     unknown = [v for v in chosen if v not in values]
     if unknown:
-        raise ValueError(f"Không có {what} {', '.join(unknown)}. Các giá trị hợp lệ: "
-                         f"{', '.join(values)}")
+        raise ValueError(
+            f"Không có {what} {', '.join(unknown)}. Các giá trị hợp lệ: {', '.join(values)}"
+        )
     return chosen
 
 
-def plan_reports(review, assessment_ids: list[str], unit: str, formats: Sequence[str],
-                 out_dir: Path, data_digest: str) -> list[PlannedReport]:
+def plan_reports(
+    review,
+    assessment_ids: list[str],
+    unit: str,
+    formats: Sequence[str],
+    out_dir: Path,
+    data_digest: str,
+) -> list[PlannedReport]:
     """Every report the build should have, with its inputs digest."""
     from analysis.run.files import inputs_digest
 
@@ -124,20 +150,32 @@ def plan_reports(review, assessment_ids: list[str], unit: str, formats: Sequence
         aliases = {"province": review.province_code}
         unit = ",".join(aliases.get(u.strip(), u.strip()) for u in unit.split(","))
     chosen = _select(unit_codes, unit, "đơn vị")
-    shared = inputs_digest(data_digest, __version__, *params.params_digest_parts(),
-                           *package_digest_parts(), ",".join(sorted(formats)))
+    shared = inputs_digest(
+        data_digest,
+        __version__,
+        *params.params_digest_parts(),
+        *package_digest_parts(),
+        ",".join(sorted(formats)),
+    )
     planned = []
     for assessment_id in assessment_ids:
         for code in chosen:
             is_province = code == review.province_code
-            notebook = config.NOTEBOOKS_DIR / REPORT_NOTEBOOKS["province" if is_province else "unit"]
+            notebook = (
+                config.NOTEBOOKS_DIR / REPORT_NOTEBOOKS["province" if is_province else "unit"]
+            )
             digest = inputs_digest(shared, notebook, assessment_id, code)
-            planned.append(PlannedReport(
-                assessment_id=assessment_id, unit_code=code, unit_name=names.get(code, code),
-                is_province=is_province,
-                report_dir=out_dir / assessment_id / unit_slug(code),
-                notebook=notebook, digest=digest,
-            ))
+            planned.append(
+                PlannedReport(
+                    assessment_id=assessment_id,
+                    unit_code=code,
+                    unit_name=names.get(code, code),
+                    is_province=is_province,
+                    report_dir=out_dir / assessment_id / unit_slug(code),
+                    notebook=notebook,
+                    digest=digest,
+                )
+            )
     return planned
 
 
@@ -177,9 +215,9 @@ def build(
         0 when everything asked for was built or up to date, 1 when a report failed or the
         data have errors, 2 for a usage error.
     """
+    from analysis.reproducible import pin_source_date_epoch
     from analysis.run.commands import print_findings, write_findings_xlsx
     from analysis.run.files import BuildLock, BuildLocked, sweep_temp_files
-    from analysis.reproducible import pin_source_date_epoch
 
     console = console or _console()
     started = time.perf_counter()
@@ -205,18 +243,44 @@ def build(
     try:
         pin_source_date_epoch()
         sweep_temp_files(out_dir)
-        return _build_locked(data, assessment_ids, unit, jobs, formats, out_dir, force,
-                             tables_only, console, started, print_findings, write_findings_xlsx)
+        return _build_locked(
+            data,
+            assessment_ids,
+            unit,
+            jobs,
+            formats,
+            out_dir,
+            force,
+            tables_only,
+            console,
+            started,
+            print_findings,
+            write_findings_xlsx,
+        )
     except OSError as exc:
-        console.print(f"[red]Lỗi ghi tệp: {exc.strerror or exc} ({_relative_or_name(Path(exc.filename or ''))}). "
-                      "Các báo cáo đã có vẫn giữ nguyên.[/]")
+        console.print(
+            f"[red]Lỗi ghi tệp: {exc.strerror or exc} ({_shown(Path(exc.filename or '.'))}). "
+            "Các báo cáo đã có vẫn giữ nguyên.[/]"
+        )
         return 1
     finally:
         lock.release()
 
 
-def _build_locked(data, assessment_ids, unit, jobs, formats, out_dir, force, tables_only,
-                  console, started, print_findings, write_findings_xlsx) -> int:
+def _build_locked(
+    data,
+    assessment_ids,
+    unit,
+    jobs,
+    formats,
+    out_dir,
+    force,
+    tables_only,
+    console,
+    started,
+    print_findings,
+    write_findings_xlsx,
+) -> int:
     from analysis.data.validate import validate_input
     from analysis.measure.review import compute_review
 
@@ -226,18 +290,22 @@ def _build_locked(data, assessment_ids, unit, jobs, formats, out_dir, force, tab
     write_findings_xlsx(findings, out_dir / "findings.xlsx")
     if not validation.ok:
         print_findings(findings, Path(data).name, console=console)
-        console.print(f"[red]Dừng: dữ liệu có {len(validation.errors)} lỗi; chưa báo cáo nào được "
-                      "ghi.[/] Sửa các lỗi trên (xem outputs/findings.xlsx) rồi chạy lại.")
+        console.print(
+            f"[red]Dừng: dữ liệu có {len(validation.errors)} lỗi; chưa báo cáo nào được "
+            "ghi.[/] Sửa các lỗi trên (xem outputs/findings.xlsx) rồi chạy lại."
+        )
         return 1
     n_warn = len(findings)
-    console.print(f"Dữ liệu {Path(data).name}: không có lỗi, {n_warn} cảnh báo "
-                  f"(chi tiết: {_relative_or_name(out_dir / 'findings.xlsx')}).")
+    console.print(
+        f"Dữ liệu {Path(data).name}: không có lỗi, {n_warn} cảnh báo "
+        f"(chi tiết: {_shown(out_dir / 'findings.xlsx')})."
+    )
 
     with console.status("Đang tính các chỉ tiêu…"):
         review = compute_review(validation, assessment_ids)
     _write_tables(review, validation, out_dir)
     if tables_only:
-        console.print(f"Đã ghi các bảng chỉ tiêu vào {_relative_or_name(out_dir / 'tables')}.")
+        console.print(f"Đã ghi các bảng chỉ tiêu vào {_shown(out_dir / 'tables')}.")
         return 0
 
     from analysis.run.files import atomic_write_bytes, inputs_digest
@@ -302,24 +370,30 @@ def _run_reports(todo, review, bundle: Path, formats, out_dir: Path, jobs, conso
         invalidate_manifest(report.report_dir)
         assessment = params.assessment(report.assessment_id)
         title = f"{assessment['title_vi']} – {report.unit_name}"
-        job_list.append(Job(
-            key=report.key,
-            nb_path=report.notebook,
-            parameters={
-                "unit_code": report.unit_code,
-                "assessment_id": report.assessment_id,
-                "data_path": _relative_or_name(Path(data)),
-                "output_lang": "vi",
-                "bundle_path": os.path.relpath(bundle, report.report_dir),
-            },
-            output_ipynb=report.report_dir / EXECUTED_NOTEBOOK,
-            post=functools.partial(render_report, report, tuple(formats), title),
-            cwd=report.report_dir,
-        ))
+        job_list.append(
+            Job(
+                key=report.key,
+                nb_path=report.notebook,
+                parameters={
+                    "unit_code": report.unit_code,
+                    "assessment_id": report.assessment_id,
+                    "data_path": _relative_or_name(Path(data)),
+                    "output_lang": "vi",
+                    "bundle_path": os.path.relpath(bundle, report.report_dir),
+                },
+                output_ipynb=report.report_dir / EXECUTED_NOTEBOOK,
+                post=functools.partial(render_report, report, tuple(formats), title),
+                cwd=report.report_dir,
+            )
+        )
     workers = jobs if jobs is not None else (os.cpu_count() or 1)
     workers = max(1, min(workers, len(job_list)))
-    columns = (TextColumn("[progress.description]{task.description}"), BarColumn(),
-               MofNCompleteColumn(), TimeElapsedColumn())
+    columns = (
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
     with Progress(*columns, console=console, transient=False) as progress:
         task = progress.add_task("Đang dựng báo cáo", total=len(job_list))
 
@@ -330,8 +404,11 @@ def _run_reports(todo, review, bundle: Path, formats, out_dir: Path, jobs, conso
                 report.status = "built"
             else:
                 report.status = "failed"
-                where = (f"ô {result.error_cell_index}" if result.error_cell_index is not None
-                         else result.stage or "")
+                where = (
+                    f"ô {result.error_cell_index}"
+                    if result.error_cell_index is not None
+                    else result.stage or ""
+                )
                 report.error = f"{where}: {result.error_name}: {result.error_value}".strip(": ")
             progress.update(task, advance=1, description=f"Đang dựng báo cáo ({result.key})")
 
@@ -347,12 +424,18 @@ def _print_summary(planned: list[PlannedReport], console, seconds: float, out_di
         table.add_column(col)
     for r in planned:
         style = {"built": "green", "skipped": "dim", "failed": "red"}.get(r.status, "")
-        table.add_row(r.assessment_id, r.unit_name, f"[{style}]{STATUS_VI.get(r.status, r.status)}[/]",
-                      f"{r.seconds:.1f}" if r.status == "built" else "")
+        table.add_row(
+            r.assessment_id,
+            r.unit_name,
+            f"[{style}]{STATUS_VI.get(r.status, r.status)}[/]",
+            f"{r.seconds:.1f}" if r.status == "built" else "",
+        )
     console.print(table)
     for r in planned:
         if r.status == "failed":
-            nb = _relative_or_name(r.report_dir / EXECUTED_NOTEBOOK)
+            nb = _shown(r.report_dir / EXECUTED_NOTEBOOK)
             console.print(f"[red]Lỗi[/] {r.key}: {r.error}\n  Sổ tay đã chạy: {nb}")
-    console.print(f"Đã dựng {counts['built']}, không đổi {counts['skipped']}, lỗi {counts['failed']}"
-                  f" — {seconds:.1f} giây. Mục lục: {_relative_or_name(out_dir / 'index.html')}")
+    console.print(
+        f"Đã dựng {counts['built']}, không đổi {counts['skipped']}, lỗi {counts['failed']}"
+        f" — {seconds:.1f} giây. Mục lục: {_shown(out_dir / 'index.html')}"
+    )

@@ -13,8 +13,8 @@ from analysis import params
 
 def write_appendices(review, assessment_id: str, out: Path) -> Path:
     """Write ``appendix.xlsx`` of one assessment (real numbers, one sheet per table)."""
-    from analysis.present.appendix import write_appendix_xlsx
     from analysis.present.appendices import appendix_specs
+    from analysis.present.appendix import write_appendix_xlsx
 
     out.parent.mkdir(parents=True, exist_ok=True)
     return write_appendix_xlsx(appendix_specs(review, assessment_id), out)
@@ -23,8 +23,9 @@ def write_appendices(review, assessment_id: str, out: Path) -> Path:
 def verdict_counts(review, assessment_id: str, unit_code: str) -> dict[str, int]:
     """How many targets of one unit got each verdict."""
     progress = review.assessments[assessment_id].progress
-    rows = progress.loc[(progress["unit_code"] == unit_code)
-                        & progress["indicator_id"].str.startswith("T")]
+    rows = progress.loc[
+        (progress["unit_code"] == unit_code) & progress["indicator_id"].str.startswith("T")
+    ]
     return rows["verdict"].value_counts().to_dict()
 
 
@@ -40,13 +41,14 @@ font-weight:bold}.muted{color:#666;font-size:.9em}
 
 def index_html(review, planned: Sequence, formats: Sequence[str]) -> str:
     """The index page: every report with its verdict summary and links (self-contained)."""
-    from analysis.present.labels import VERDICTS, verdict_colour, verdict_symbol, verdict_word
     from analysis.present.formats import fmt_date
+    from analysis.present.labels import VERDICTS, verdict_colour, verdict_symbol, verdict_word
     from analysis.reproducible import build_datetime
 
     esc = html.escape
     parts = [
-        "<!DOCTYPE html>", '<html lang="vi"><head><meta charset="utf-8">',
+        "<!DOCTYPE html>",
+        '<html lang="vi"><head><meta charset="utf-8">',
         "<title>Báo cáo đánh giá Nghị quyết – mục lục</title>",
         f"<style>{_INDEX_CSS}</style></head><body>",
         f"<h1>{esc(params.plan()['resolution_title_vi'])}</h1>",
@@ -68,17 +70,20 @@ def index_html(review, planned: Sequence, formats: Sequence[str]) -> str:
             badges = "".join(
                 f"<span class='badge' style='background:{verdict_colour(v)}'>"
                 f"{esc(verdict_symbol(v))} {esc(verdict_word(v))}: {counts[v]}</span>"
-                for v in VERDICTS if counts.get(v)
+                for v in VERDICTS
+                if counts.get(v)
             )
             if report.status == "failed":
                 links = "<span class='failed'>Lỗi khi dựng: báo cáo chưa được cập nhật</span>"
             else:
                 links = " · ".join(
                     f"<a href='{esc(rel)}/report.{fmt}'>{fmt.upper()}</a>"
-                    for fmt in ("html", "pdf") if fmt in formats
+                    for fmt in ("html", "pdf")
+                    if fmt in formats
                 )
-            parts.append(f"<tr><td>{esc(report.unit_name)}</td><td>{badges}</td>"
-                         f"<td>{links}</td></tr>")
+            parts.append(
+                f"<tr><td>{esc(report.unit_name)}</td><td>{badges}</td><td>{links}</td></tr>"
+            )
         parts.append("</table>")
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
