@@ -18,6 +18,13 @@ How the reading works
   followed by a value element. Only when that finds something is the sheet read a second time
   with ``data_only=False`` to locate the cells; each becomes an error ``formula_no_value``
   (instead of ``required_empty``). Files saved by Excel never take the second pass.
+* **CSV** is tokenised by pandas' C parser into one column of texts per field position, each
+  factorised once. Blank rows, totals rows and data under columns without a header are then
+  found with numpy masks, and cells are converted once per distinct text and spread back over
+  the rows, so a table of a million rows costs about as much as its distinct values. Files the
+  C parser does not read exactly as Python's ``csv`` module does (quotes not closed, a field
+  over ``csv.field_size_limit()``, NUL characters…) are read row by row with ``csv`` as before;
+  both paths give the same tables and findings (``tests/data/test_intake_speed.py``).
 * **Sheets** are matched to tables by the table ``name`` or ``title_vi`` (``schema.match_key``);
   a sheet with another name is matched by its header row when that header holds every required
   column of exactly one table (warning ``sheet_matched_by_columns``). Several sheets (or CSV
@@ -230,6 +237,9 @@ class _Sheet:
     hidden: bool = False
     #: (kept row numbers, {column position: schema name}) -> [(row, position, formula)]
     formulas: Callable[[list[int], dict[int, str]], list[tuple[int, int, str]]] | None = None
+    #: CSV tokenised by pandas' C parser: rows are selected and cells converted with numpy
+    #: masks instead of row by row (``rows`` still yields the same records, for completeness)
+    grid: _Grid | None = None
 
 
 def _debug() -> bool:
@@ -598,6 +608,12 @@ def _sniff_delimiter(text: str) -> str:
 def _csv_sheets(path: Path, findings: list[Finding]) -> list[_Sheet]:
     text = _decode(path.read_bytes(), path.name, findings)
     delim = _sniff_delimiter(text)
+    grid = _csv_grid(text, delim)
+    if grid is not None:
+        head = [(i + 1, grid.row(i)) for i in range(min(grid.nrows, HEADER_SCAN_ROWS + 1))]
+        return [_Sheet(file=path.name, sheet=path.stem, head=head, rows=grid.rows, grid=grid)]
+    # Slow path, row by row: files the C parser does not read exactly as ``csv`` does
+    # (quotes not closed, fields over the size limit, NUL characters, a leading BOM…).
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
     records: list[tuple] = []
     try:
@@ -617,6 +633,166 @@ def _csv_sheets(path: Path, findings: list[Finding]) -> list[_Sheet]:
 
     head = list(enumerate(records[: HEADER_SCAN_ROWS + 1], start=1))
     return [_Sheet(file=path.name, sheet=path.stem, head=head, rows=rows)]
+
+
+#: The fast CSV path gives up (and the row-by-row reader is used) when padding ragged rows to
+#: one width would make the grid this many times larger than the file's fields, plus a margin.
+GRID_PADDING_FACTOR = 4
+#: Bytes of a CSV looked at to guess its number of columns.
+CSV_SAMPLE_BYTES = 1 << 20
+
+
+class _Grid:
+    """A CSV tokenised by pandas' C parser, each column factorised over all its records.
+
+    Holds, per column position ``j``, integer ``codes`` (one per record, row ``i`` is Excel row
+    ``i + 1``) into ``uniques`` (the distinct cell texts). A field missing from a short record
+    reads as ``""``: both are blank, and every later step treats them alike. Flags that cost a
+    Python call per value (blank, totals word) are computed once per distinct text.
+    """
+
+    def __init__(self, codes: list[np.ndarray], uniques: list[np.ndarray], nrows: int):
+        self.codes = codes
+        self.uniques = uniques
+        self.nrows = nrows
+        self.width = len(codes)
+        self._blank: dict[int, np.ndarray] = {}
+
+    def row(self, i: int) -> tuple:
+        return tuple(u[c[i]] for c, u in zip(self.codes, self.uniques, strict=True))
+
+    def rows(self) -> Iterator[tuple[int, tuple]]:
+        return ((i + 1, self.row(i)) for i in range(self.nrows))
+
+    def blank_values(self, j: int) -> np.ndarray:
+        """Per distinct value of column ``j``: is it blank (:func:`_blank`)?"""
+        if j not in self._blank:
+            u = self.uniques[j]
+            c0 = _leading_chars(u, 1)[:, 0]
+            # only "" and texts starting with a space or a non-ASCII character can be blank
+            maybe = np.flatnonzero((c0 <= 32) | (c0 >= 127))
+            flags = np.zeros(len(u), dtype=bool)
+            flags[maybe] = [_blank(v) for v in u[maybe]]
+            self._blank[j] = flags
+        return self._blank[j]
+
+    def blank(self, j: int, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
+        return self.blank_values(j)[self.codes[j][rows]]
+
+    def total_words(self, j: int, rows: np.ndarray) -> np.ndarray:
+        """Per record of ``rows``: does column ``j`` hold a totals word (:func:`_is_total_word`)?"""
+        u = self.uniques[j]
+        codes = self.codes[j][rows]
+        used = np.bincount(codes, minlength=len(u)).astype(bool)
+        flags = np.zeros(len(u), dtype=bool)
+        idx = np.flatnonzero(used & _maybe_total_word(u))
+        flags[idx] = [_is_total_word(v) for v in u[idx]]
+        return flags[codes]
+
+
+def _leading_chars(values: np.ndarray, k: int) -> np.ndarray:
+    """Code points of the first ``k`` characters of each string (0 past the end), as (n, k)."""
+    if not len(values):
+        return np.zeros((0, k), dtype=np.uint32)
+    return values.astype(f"<U{k}").view(np.uint32).reshape(-1, k)
+
+
+_TOTAL_FIRST = np.array([ord(ch) for ch in "tcgTCG"], dtype=np.uint32)
+_TOTAL_SECOND = np.array([ord(ch) for ch in "orOR"], dtype=np.uint32)
+_ASCII_ALNUM = np.zeros(128, dtype=bool)
+_ASCII_ALNUM[[i for i in range(128) if chr(i).isalnum()]] = True
+
+
+def _maybe_total_word(values: np.ndarray) -> np.ndarray:
+    """False where :func:`_is_total_word` is surely False, judged by the first two characters.
+
+    A totals word starts (after spaces) with t, c or g (``_is_total_word``'s cheap exit), and its
+    match key with "co", "to" or "gr": an ASCII letter or digit after the first letter that is
+    not o or r rules it out (codes such as "tan_yen", "cam_khe").
+    """
+    lead = _leading_chars(values, 2)
+    c0, c1 = lead[:, 0], lead[:, 1]
+    printable0 = (c0 > 32) & (c0 < 127)
+    tcg = np.isin(c0, _TOTAL_FIRST)
+    alnum1 = (c1 < 128) & _ASCII_ALNUM[np.minimum(c1, 127)]
+    surely_not = (printable0 & ~tcg) | (tcg & alnum1 & ~np.isin(c1, _TOTAL_SECOND))
+    return ~surely_not
+
+
+def _max_fields(data: bytes, delim: str) -> int:
+    """Most fields on one line of ``data``, counting every delimiter as a field break."""
+    a = np.frombuffer(data, dtype=np.uint8)
+    starts = np.flatnonzero((a == 10) | (a == 13)) + 1
+    starts = np.concatenate(([0], starts[starts < len(a)], [len(a)]))
+    per_line = np.diff(np.searchsorted(np.flatnonzero(a == ord(delim)), starts))
+    return int(per_line.max()) + 1
+
+
+def _read_csv_c(data: bytes, delim: str, width: int) -> pd.DataFrame | None:
+    """Every field of every record as text, by pandas' C parser; None if it fails."""
+    try:
+        with warnings.catch_warnings():
+            # a record wider than ``width`` loses fields with only a warning: refuse instead
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            return pd.read_csv(
+                io.BytesIO(data), sep=delim, header=None, names=range(width), index_col=False,
+                dtype=object, na_filter=False, keep_default_na=False, skip_blank_lines=False,
+                quotechar='"', doublequote=True, escapechar=None, comment=None,
+                skipinitialspace=False, encoding="utf-8", engine="c", low_memory=False,
+            )
+    except Exception:  # noqa: BLE001 - any doubt: the csv module reads the file
+        return None
+
+
+def _csv_grid(text: str, delim: str) -> _Grid | None:
+    """Tokenise ``text`` with pandas' C parser, or None to use the ``csv`` module instead.
+
+    The C parser reads the same records and fields as ``csv.reader`` (default dialect, checked
+    by a differential test) except in cases refused here: a BOM left at the start (pandas drops
+    it), NUL characters, text that is not valid Unicode, a field over ``csv.field_size_limit()``
+    (``csv`` stops there with an error), a quoted field running over several lines with more
+    fields than any single line, and any error of the C parser (quotes not closed…).
+    """
+    if not text or text[0] == "\ufeff" or "\x00" in text:
+        return None
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates
+        return None
+    # The C parser needs the number of columns: guess it from the first MiB, and only if a
+    # later record is wider (the parse fails) count the whole file and parse again.
+    lines = data.count(b"\n") + data.count(b"\r") + 1
+    fields = data.count(delim.encode()) + lines
+    frame = None
+    tried = 0
+    for sample in (data[:CSV_SAMPLE_BYTES], data):
+        width = _max_fields(sample, delim)
+        if width <= tried or width * lines > GRID_PADDING_FACTOR * fields + 10**6:
+            return None  # no wider, or a few very wide lines: the grid would be mostly empty
+        tried = width
+        frame = _read_csv_c(data, delim, width)
+        if frame is not None or len(sample) == len(data):
+            break
+    if frame is None:
+        return None
+    del data
+    nrows = len(frame)
+    if not nrows:
+        return None
+    limit = csv.field_size_limit()
+    check_size = len(text) >= limit
+    codes: list[np.ndarray] = []
+    uniques: list[np.ndarray] = []
+    for j in range(width):
+        c, u = pd.factorize(frame[j].to_numpy(dtype=object))
+        u = np.asarray(u, dtype=object)
+        if (c < 0).any() or pd.api.types.infer_dtype(u, skipna=False) not in ("string", "empty"):
+            return None  # not text: never seen, but every later step relies on it
+        if check_size and max(map(len, u)) >= limit:
+            return None
+        codes.append(c.astype(np.int32) if len(u) < 2**31 else c)
+        uniques.append(u)
+    return _Grid(codes, uniques, nrows)
 
 
 # --- matching sheets and headers --------------------------------------------------------------
@@ -790,7 +966,13 @@ class _Issue:
 # --- reading one sheet into one table ---------------------------------------------------------
 def _read_table(sh: _Sheet, table: schema.Table, emitter: _Emitter) -> pd.DataFrame | None:
     where = {"file": sh.file, "sheet": sh.sheet}
-    if all(_blank_row(v) for _, v in sh.head) and all(_blank_row(v) for _, v in sh.rows()):
+    grid = sh.grid
+    if grid is not None:
+        empty = all(grid.blank_values(j).all() for j in range(grid.width))
+    else:
+        empty = (all(_blank_row(v) for _, v in sh.head)
+                 and all(_blank_row(v) for _, v in sh.rows()))
+    if empty:
         emitter.add(Finding(WARNING, "empty_sheet",
                             f"Bảng «{sh.sheet}» trống, không có số liệu.", **where))
         return None
@@ -873,9 +1055,114 @@ def _read_table(sh: _Sheet, table: schema.Table, emitter: _Emitter) -> pd.DataFr
     # rows ------------------------------------------------------------------------------------
     idxs = list(positions)
     names = [positions[j] for j in idxs]
-    need = max(idxs) + 1 if idxs else 0
     code_keys = [i for i, n in enumerate(names)
                  if n in table.key and table.column(n).type == "code"]
+    # Each selected column's cells as (codes into distinct values, distinct values): CSV read
+    # by the C parser; or as one array of cells (workbooks, CSV read by the csv module).
+    factored: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    raw: pd.DataFrame | None = None
+    if grid is not None:
+        kept = _grid_rows(grid, skip_to, idxs, [idxs[i] for i in code_keys],
+                          [*unnamed, *range(width, grid.width)], emitter, where)
+        for j, name in positions.items():
+            factored[name] = _used_values(grid.codes[j][kept], grid.uniques[j])
+        rownums: list[int] | np.ndarray = kept + 1
+        nrows = len(kept)
+    else:
+        raw, rownums = _loop_rows(sh, skip_to, idxs, names, code_keys, unnamed, width,
+                                  emitter, where)
+        nrows = len(raw)
+
+    # formulas that Excel never computed ------------------------------------------------------
+    formula_mask: dict[str, np.ndarray] = {}
+    formula_text: dict[tuple[str, int], str] = {}
+    issues: list[_Issue] = []
+    if sh.formulas is not None and raw is not None and nrows:
+        pos_of_row = {r: i for i, r in enumerate(rownums)}
+        per_col: dict[str, list[int]] = {}
+        for rownum, j, text in sh.formulas(list(rownums), positions):
+            i = pos_of_row[rownum]
+            name = positions[j]
+            if raw[name].iat[i] is None:
+                per_col.setdefault(name, []).append(i)
+                formula_text[(name, i)] = text
+        for name, pos in per_col.items():
+            mask = np.zeros(nrows, dtype=bool)
+            mask[pos] = True
+            formula_mask[name] = mask
+            issues.append(_Issue(
+                ERROR, "formula_no_value", name, np.array(pos, dtype=np.int64),
+                _msg("Ô có công thức «{v}» nhưng công thức chưa có giá trị (chưa được tính): "
+                     "hãy mở tệp bằng Excel, để Excel tính xong rồi lưu lại, hoặc nhập số "
+                     "trực tiếp."),
+            ))
+
+    # conversion ------------------------------------------------------------------------------
+    plan = params.plan()
+    years = (int(plan["first_year"]), int(plan["last_year"]))
+    out: dict[str, Any] = {}
+    for col in table.columns:
+        if col.name not in display:
+            out[col.name] = _repeat(pd.array([None], dtype=_dtype(col)), nrows)
+            continue
+        if col.name in factored:
+            # Converted once per distinct value, then spread over the rows: a cell's result
+            # and findings depend on its own value only.
+            codes, distinct = factored[col.name]
+            converted, col_issues = _convert(col, distinct, np.zeros(len(distinct), dtype=bool),
+                                             years)
+            out[col.name] = converted.take(codes)
+            issues.extend(_spread(issue, codes, len(distinct)) for issue in col_issues)
+            continue
+        assert raw is not None
+        values = raw[col.name].to_numpy(dtype=object)
+        excluded = formula_mask.get(col.name, np.zeros(nrows, dtype=bool))
+        converted, col_issues = _convert(col, values, excluded, years)
+        out[col.name] = converted
+        issues.extend(col_issues)
+    frame = pd.DataFrame(out, index=pd.RangeIndex(nrows))
+    frame["_file"] = _repeat(pd.array([sh.file], dtype=_STRING), nrows)
+    frame["_sheet"] = _repeat(pd.array([sh.sheet], dtype=_STRING), nrows)
+    frame["_row"] = np.asarray(rownums, dtype="int64")
+
+    if raw is not None:
+        def value_at(name: str, i: int, raw: pd.DataFrame = raw) -> Any:
+            return raw[name].iat[i]
+    else:
+        def value_at(name: str, i: int) -> Any:
+            codes, distinct = factored[name]
+            return distinct[codes[i]]
+    _materialise(issues, value_at, frame, display, emitter, sh, formula_text)
+    return frame
+
+
+def _repeat(one: Any, n: int) -> Any:
+    """An array of ``n`` copies of the single element of ``one`` (same dtype)."""
+    return one.take(np.zeros(n, dtype=np.intp))
+
+
+def _used_values(codes: np.ndarray, distinct: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``codes`` renumbered over the distinct values they use (in their order), and those."""
+    used = np.bincount(codes, minlength=len(distinct)).astype(bool)
+    if used.all():
+        return codes, distinct
+    renumber = np.cumsum(used) - 1
+    return renumber[codes], distinct[used]
+
+
+def _spread(issue: _Issue, codes: np.ndarray, n_distinct: int) -> _Issue:
+    """An issue found on distinct values, moved to the rows holding them (in row order)."""
+    hit = np.zeros(n_distinct, dtype=bool)
+    hit[issue.positions] = True
+    return _Issue(issue.severity, issue.rule, issue.column, np.flatnonzero(hit[codes]),
+                  issue.message, issue.once)
+
+
+def _loop_rows(sh: _Sheet, skip_to: int, idxs: list[int], names: list[str],
+               code_keys: list[int], unnamed: list[int], width: int, emitter: _Emitter,
+               where: dict[str, str]) -> tuple[pd.DataFrame, list[int]]:
+    """Rows kept under the header, read one by one (workbooks, CSV read by ``csv``)."""
+    need = max(idxs) + 1 if idxs else 0
     unnamed_set = set(unnamed)
     if len(idxs) > 1:
         pick = operator.itemgetter(*idxs)
@@ -902,14 +1189,90 @@ def _read_table(sh: _Sheet, table: schema.Table, emitter: _Emitter) -> pd.DataFr
             firsts = [v for v in values if not _blank(v)][:2]
             if any(_is_total_word(v) for v in firsts):
                 label = next(v for v in firsts if _is_total_word(v))
-                emitter.add(Finding(
-                    WARNING, "totals_row",
-                    "Dòng tổng cộng, không tính (phần mềm tự cộng từ các dòng chi tiết).",
-                    row=rownum, value=_value_text(label), **where,
-                ))
+                _totals_row(emitter, rownum, label, where)
                 continue
         records.append(picked)
         rownums.append(rownum)
+    _unnamed_columns(emitter, unnamed_data, where)
+    raw = pd.DataFrame(records, columns=names, dtype=object) if records else \
+        pd.DataFrame({n: pd.Series([], dtype=object) for n in names})
+    return raw, rownums
+
+
+def _grid_rows(grid: _Grid, skip_to: int, idxs: list[int], code_keys: list[int],
+               unnamed: list[int], emitter: _Emitter, where: dict[str, str]) -> np.ndarray:
+    """Positions of the rows kept under the header: :func:`_loop_rows` with numpy masks.
+
+    Emits the same findings in the same order (totals rows in row order, then columns without
+    a header holding data).
+    """
+    n = grid.nrows
+    first = min(skip_to, n)  # record i is Excel row i + 1; rows up to the header are skipped
+    body = np.zeros(n, dtype=bool)
+    body[first:] = True
+
+    # columns without a header that hold data: the first row of each; once 20 are known, the
+    # row-by-row reader stops looking (it may pass 20 within the row that reaches it)
+    found: list[tuple[int, int]] = []
+    for j in unnamed:
+        if j < grid.width:
+            filled = ~grid.blank(j, slice(first, None))
+            if filled.any():
+                found.append((first + int(np.argmax(filled)) + 1, j))
+    unnamed_data: dict[int, int] = {}
+    for rownum, j in sorted(found):
+        if len(unnamed_data) >= 20 and rownum > max(unnamed_data.values()):
+            break
+        unnamed_data[j] = rownum
+
+    # blank rows: every selected cell blank
+    blank = ~body
+    todo = np.flatnonzero(body)
+    for j in idxs:
+        todo = todo[grid.blank(j, todo)]
+        if not len(todo):
+            break
+    blank[todo] = True
+    keep = ~blank
+
+    # totals rows: every code key blank or a totals word, and one in the first two filled cells
+    if code_keys:
+        cand = np.flatnonzero(keep)
+        for j in code_keys:
+            if not len(cand):
+                break
+            cand = cand[grid.blank(j, cand) | grid.total_words(j, cand)]
+        if len(cand):
+            # the first two filled cells of each row, and the first of them holding a totals word
+            seen = np.zeros(len(cand), dtype=np.intp)
+            label = np.full(len(cand), -1, dtype=np.intp)
+            for j in range(grid.width):
+                firsts = ~grid.blank(j, cand) & (seen < 2)
+                sub = np.flatnonzero(firsts & (label < 0))
+                if len(sub):
+                    label[sub[grid.total_words(j, cand[sub])]] = j
+                seen += firsts
+                if (seen >= 2).all():
+                    break
+            totals = label >= 0
+            for i, j in zip(cand[totals], label[totals], strict=True):
+                value = grid.uniques[j][grid.codes[j][i]]
+                _totals_row(emitter, int(i) + 1, value, where)
+            keep[cand[totals]] = False
+    _unnamed_columns(emitter, unnamed_data, where)
+    return np.flatnonzero(keep)
+
+
+def _totals_row(emitter: _Emitter, rownum: int, label: Any, where: dict[str, str]) -> None:
+    emitter.add(Finding(
+        WARNING, "totals_row",
+        "Dòng tổng cộng, không tính (phần mềm tự cộng từ các dòng chi tiết).",
+        row=rownum, value=_value_text(label), **where,
+    ))
+
+
+def _unnamed_columns(emitter: _Emitter, unnamed_data: dict[int, int],
+                     where: dict[str, str]) -> None:
     for j, rownum in sorted(unnamed_data.items()):
         letter = _column_letter(j)
         emitter.add(Finding(
@@ -919,57 +1282,8 @@ def _read_table(sh: _Sheet, table: schema.Table, emitter: _Emitter) -> pd.DataFr
             row=rownum, column=f"Cột {letter}", **where,
         ))
 
-    raw = pd.DataFrame(records, columns=names, dtype=object) if records else \
-        pd.DataFrame({n: pd.Series([], dtype=object) for n in names})
-    nrows = len(raw)
 
-    # formulas that Excel never computed ------------------------------------------------------
-    formula_mask: dict[str, np.ndarray] = {}
-    formula_text: dict[tuple[str, int], str] = {}
-    issues: list[_Issue] = []
-    if sh.formulas is not None and nrows:
-        pos_of_row = {r: i for i, r in enumerate(rownums)}
-        per_col: dict[str, list[int]] = {}
-        for rownum, j, text in sh.formulas(rownums, positions):
-            i = pos_of_row[rownum]
-            name = positions[j]
-            if raw[name].iat[i] is None:
-                per_col.setdefault(name, []).append(i)
-                formula_text[(name, i)] = text
-        for name, pos in per_col.items():
-            mask = np.zeros(nrows, dtype=bool)
-            mask[pos] = True
-            formula_mask[name] = mask
-            issues.append(_Issue(
-                ERROR, "formula_no_value", name, np.array(pos, dtype=np.int64),
-                _msg("Ô có công thức «{v}» nhưng công thức chưa có giá trị (chưa được tính): "
-                     "hãy mở tệp bằng Excel, để Excel tính xong rồi lưu lại, hoặc nhập số "
-                     "trực tiếp."),
-            ))
-
-    # conversion ------------------------------------------------------------------------------
-    plan = params.plan()
-    years = (int(plan["first_year"]), int(plan["last_year"]))
-    out: dict[str, Any] = {}
-    for col in table.columns:
-        if col.name not in display:
-            out[col.name] = pd.array([None] * nrows, dtype=_dtype(col))
-            continue
-        values = raw[col.name].to_numpy(dtype=object)
-        excluded = formula_mask.get(col.name, np.zeros(nrows, dtype=bool))
-        converted, col_issues = _convert(col, values, excluded, years)
-        out[col.name] = converted
-        issues.extend(col_issues)
-    frame = pd.DataFrame(out, index=pd.RangeIndex(nrows))
-    frame["_file"] = pd.array([sh.file] * nrows, dtype=_STRING)
-    frame["_sheet"] = pd.array([sh.sheet] * nrows, dtype=_STRING)
-    frame["_row"] = np.asarray(rownums, dtype="int64")
-
-    _materialise(issues, raw, frame, display, emitter, sh, formula_text)
-    return frame
-
-
-def _materialise(issues: list[_Issue], raw: pd.DataFrame, frame: pd.DataFrame,
+def _materialise(issues: list[_Issue], value_at: Callable[[str, int], Any], frame: pd.DataFrame,
                  display: dict[str, str], emitter: _Emitter, sh: _Sheet,
                  formula_text: dict[tuple[str, int], str]) -> None:
     unit = next((c for c in _UNIT_COLUMNS if c in display), None)
@@ -984,7 +1298,7 @@ def _materialise(issues: list[_Issue], raw: pd.DataFrame, frame: pd.DataFrame,
         for i in positions[:room]:
             i = int(i)
             formula = formula_text.get((issue.column, i))
-            value = formula if formula is not None else _value_text(raw[issue.column].iat[i])
+            value = formula if formula is not None else _value_text(value_at(issue.column, i))
             emitter.add(Finding(
                 issue.severity, issue.rule, issue.message(_cut(value)),
                 file=sh.file, sheet=sh.sheet, row=int(rows[i]), column=header,
@@ -1145,15 +1459,17 @@ def _split(raw: np.ndarray) -> _Cells:
     text = np.full(n, None, dtype=object)
     na = na_text = xl_error = false
     if is_str.any():
-        norm = _norm_series(s[is_str].astype(object))
-        text[is_str] = norm.to_numpy(dtype=object)
+        # Work on the distinct values only: a column of 600,000 counts has a few hundred.
+        codes, uniques = pd.factorize(s[is_str].astype(object))  # all str: no NA sentinel
+        norm = _norm_series(pd.Series(uniques, dtype=object))
+        text[is_str] = norm.to_numpy(dtype=object)[codes]
         low = norm.str.casefold()
         na = false.copy()
-        na[is_str] = low.isin(NA_TOKENS).to_numpy(dtype=bool)
+        na[is_str] = low.isin(NA_TOKENS).to_numpy(dtype=bool)[codes]
         na_text = false.copy()
-        na_text[is_str] = low.isin(TEXT_NA_TOKENS).to_numpy(dtype=bool)
+        na_text[is_str] = low.isin(TEXT_NA_TOKENS).to_numpy(dtype=bool)[codes]
         xl_error = false.copy()
-        xl_error[is_str] = low.isin(_EXCEL_ERRORS).to_numpy(dtype=bool)
+        xl_error[is_str] = low.isin(_EXCEL_ERRORS).to_numpy(dtype=bool)[codes]
     if is_other.any():  # Decimal and other exotic types: read as their text
         idx = np.flatnonzero(is_other)
         text[idx] = [_norm_text(str(v)) for v in raw[idx]]
@@ -1205,7 +1521,16 @@ _RE_SCI = r"[+-]?\d+(?:[.,]\d+)?[eE][+-]?\d+"
 
 
 def _parse_numbers(t: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Floats parsed from normalised text (NaN where not a number), and a percent mask."""
+    """Floats parsed from normalised text (NaN where not a number), and a percent mask.
+
+    Parsed once per distinct value (:func:`_parse_distinct_numbers`), then spread back.
+    """
+    codes, uniques = pd.factorize(t)  # text: no NA sentinel
+    out, pct = _parse_distinct_numbers(pd.Series(uniques, dtype=object))
+    return out[codes], pct[codes]
+
+
+def _parse_distinct_numbers(t: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     t = t.str.replace("\u2212", "-", regex=False)
     n = len(t)
     out = np.full(n, np.nan)
