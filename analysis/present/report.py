@@ -494,6 +494,8 @@ def _table(
     cell_css: pd.DataFrame | None = None,
 ) -> str:
     """A small table whose cells are ALREADY safe HTML (escape data before calling)."""
+    from analysis.present.tables import cell_classes
+
     styler = frame.style
     styler.set_uuid(re.sub(r"[^A-Za-z0-9_]", "_", uuid))
     styler.cell_ids = False
@@ -501,14 +503,10 @@ def _table(
     styler.set_table_attributes(f'class="tccsd-table {css}"')
     if caption:
         styler.set_caption(html.escape(caption))
-    classes = pd.DataFrame("", index=frame.index, columns=frame.columns)
-    for column in numeric:
-        classes[column] = "num"
-    for column in centre:
-        classes[column] = "centre"
+    classes, rules = cell_classes(frame, numeric, centre, cell_css)
     styler.set_td_classes(classes)
-    if cell_css is not None:
-        styler.apply(lambda _: cell_css, axis=None)
+    if rules:
+        styler.set_table_styles(rules)
     return f'<div class="{css}">{styler.to_html()}</div>'
 
 
@@ -1024,9 +1022,6 @@ def _integrity_frame(ctx: ReportContext, rows: pd.DataFrame, with_unit: bool) ->
 
 def _oe_chart(ctx: ReportContext, rows: pd.DataFrame) -> str:
     """Units' O/E ratios with their 95% and 99,8% control limits (a cheap dot chart)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
     from analysis.present import plots
 
     data = rows.loc[pd.to_numeric(rows["ratio"], errors="coerce").notna()].copy()
@@ -1035,11 +1030,7 @@ def _oe_chart(ctx: ReportContext, rows: pd.DataFrame) -> str:
     data["_r"] = pd.to_numeric(data["ratio"]).astype(float)
     data = data.sort_values("_r", kind="mergesort").reset_index(drop=True)
     n = len(data)
-    plots.apply_style()
-    fig = Figure(
-        figsize=(plots.WIDTH_CM / 2.54, max(4.5, 1.8 + 0.6 * n) / 2.54), layout="constrained"
-    )
-    FigureCanvasAgg(fig)
+    fig = plots.chart_figure(max(4.5, 1.8 + 0.6 * n))
     ax = fig.add_subplot()
     pos = np.arange(n)
     for level, colour, width, label in (
@@ -1074,8 +1065,7 @@ def _oe_chart(ctx: ReportContext, rows: pd.DataFrame) -> str:
     ax.grid(False, axis="y")
     ax.xaxis.set_major_formatter(plots.vi_formatter("number"))
     ax.set_xlabel("Tỷ số O/E (số xếp loại tốt trở lên thực tế / dự kiến)")
-    handles, labels = ax.get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncol=3, frameon=False)
+    plots.legend_below(fig, ax, ncol=3)
     caption = (
         "Tỷ số O/E của từng đơn vị và giới hạn kiểm soát (ô xám); điểm màu cam nằm trên giới "
         "hạn: xếp loại tốt trở lên nhiều hơn mức hồ sơ dự báo."

@@ -11,6 +11,7 @@ Tables carry a fixed ``uuid`` so that the same data gives the same HTML.
 from __future__ import annotations
 
 import html
+import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -120,29 +121,96 @@ def _ordered_units(codes: Iterable[str], unit_names: Mapping[str, str]) -> list[
     return known + sorted(c for c in codes if c not in unit_names)
 
 
-def _styler(frame: pd.DataFrame, uuid: str, caption: str | None, numeric: Sequence[str]):
+#: Column classes of the styled tables (rules scoped to the table by its uuid).
+_CLASS_CSS = {
+    "num": "text-align:right;white-space:nowrap;",
+    "centre": "text-align:center;",
+}
+
+
+def cell_classes(
+    frame: pd.DataFrame,
+    numeric: Iterable[str] = (),
+    centre: Iterable[str] = (),
+    cell_css: pd.DataFrame | None = None,
+) -> tuple[pd.DataFrame, list[dict[str, str]]]:
+    """Per-cell class names for ``Styler.set_td_classes`` and the table-style rules they need.
+
+    ``numeric``/``centre`` columns get class ``num``/``centre``; each distinct declaration
+    block of ``cell_css`` (same shape as ``frame``, ``""`` = none) becomes one class ``s0``,
+    ``s1``… (in order of first use). Class rules instead of the Styler's one ``id`` per styled
+    cell keep the HTML small and the stylesheet short (a PDF renderer matches every rule
+    against every cell); the look is the same.
+    """
+    columns = list(frame.columns)
+    grid = np.full((len(frame), len(columns)), "", dtype=object)
+    numeric, centre = set(numeric), set(centre)
+    for j, column in enumerate(columns):
+        if column in centre:
+            grid[:, j] = "centre"
+        elif column in numeric:
+            grid[:, j] = "num"
+    rules: list[dict[str, str]] = []
+    if cell_css is not None:
+        names: dict[str, str] = {}
+        values = cell_css.reindex(index=frame.index, columns=columns).to_numpy(dtype=object)
+        for i, j in zip(*np.nonzero(values != ""), strict=True):
+            css = values[i, j]
+            if not isinstance(css, str) or not css.strip():
+                continue
+            if css not in names:
+                names[css] = f"s{len(names)}"
+                rules.append({"selector": f"td.{names[css]}", "props": css})
+            grid[i, j] = f"{grid[i, j]} {names[css]}".strip()
+    classes = pd.DataFrame(grid, index=frame.index, columns=frame.columns)
+    return classes, rules
+
+
+def _styler(
+    frame: pd.DataFrame,
+    uuid: str,
+    caption: str | None,
+    numeric: Sequence[str],
+    centre: Sequence[str] = (),
+    cell_css: pd.DataFrame | None = None,
+):
     styler = frame.style
     styler.set_uuid(re.sub(r"[^A-Za-z0-9_]", "_", uuid))
     styler.cell_ids = False
     styler.hide(axis="index")
-    styler.set_table_styles(_TABLE_CSS)
+    classes, rules = cell_classes(frame, numeric, centre, cell_css)
+    used = {c for value in classes.to_numpy().ravel() for c in str(value).split()}
+    column_rules = [
+        {"selector": f"td.{name}", "props": css} for name, css in _CLASS_CSS.items() if name in used
+    ]
+    styler.set_table_styles([*_TABLE_CSS, *column_rules, *rules])
+    styler.set_td_classes(classes)
     if caption:
         styler.set_caption(caption)
-    if numeric:
-        styler.set_properties(
-            subset=list(numeric), **{"text-align": "right", "white-space": "nowrap"}
-        )
     return styler
 
 
-def _progress_row(progress: pd.DataFrame | None, indicator_id: str, unit_code: str):
+def _progress_index(
+    progress: pd.DataFrame | None, unit_codes: Iterable[str] | None = None
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """``(indicator_id, unit_code)`` → the first progress row (a dict), for ``unit_codes``
+    (default all): one pass instead of a filter of the whole frame per cell."""
     if progress is None or progress.empty:
-        return None
-    match = progress[
-        (progress["indicator_id"].astype(str) == indicator_id)
-        & (progress["unit_code"].astype(str) == unit_code)
-    ]
-    return None if match.empty else match.iloc[0]
+        return {}
+    units = progress["unit_code"].astype(str)
+    frame = progress
+    if unit_codes is not None:
+        keep = units.isin({str(c) for c in unit_codes}).to_numpy()
+        frame, units = progress[keep], units[keep]
+    keys = zip(frame["indicator_id"].astype(str).tolist(), units.tolist(), strict=True)
+    index: dict[tuple[str, str], dict[str, Any]] = {}
+    for key, record in zip(keys, frame.to_dict("records"), strict=True):
+        index.setdefault(key, record)
+    return index
+
+
+def _progress_row(progress: pd.DataFrame | None, indicator_id: str, unit_code: str):
+    return _progress_index(progress, [unit_code]).get((str(indicator_id), str(unit_code)))
 
 
 def _get(row: Any, key: str) -> Any:
@@ -171,18 +239,37 @@ def _verdict_cell(row: Any) -> str:
 
 
 def _unit_values(indicators: pd.DataFrame, unit_code: str) -> pd.DataFrame:
-    df = _no_breakdown(indicators)
-    return df[df["unit_code"].astype(str) == str(unit_code)]
+    df = indicators[(indicators["unit_code"].astype(str) == str(unit_code)).to_numpy()]
+    return _no_breakdown(df)
 
 
-def _year_cells(rows: pd.DataFrame, years: Sequence[int], unit: str, noun: str) -> list[str]:
+def _by_indicator_year(rows: pd.DataFrame) -> dict[str, dict[float, dict[str, Any]]]:
+    """``indicator_id`` → year → the first row of that year (a dict)."""
+    out: dict[str, dict[float, dict[str, Any]]] = {}
+    if rows.empty:
+        return out
+    ids = rows["indicator_id"].astype(str).tolist()
+    years = pd.to_numeric(rows["year"], errors="coerce").tolist()
+    for ident, year, record in zip(ids, years, rows.to_dict("records"), strict=True):
+        if not is_missing(year):
+            out.setdefault(ident, {}).setdefault(year, record)
+    return out
+
+
+def _year_cells(
+    rows: pd.DataFrame | Mapping[float, Mapping[str, Any]],
+    years: Sequence[int],
+    unit: str,
+    noun: str,
+) -> list[str]:
+    if isinstance(rows, pd.DataFrame):
+        rows = next(iter(_by_indicator_year(rows.assign(indicator_id="")).values()), {})
     cells = []
     for year in years:
-        hit = rows[pd.to_numeric(rows["year"], errors="coerce") == year]
-        if hit.empty:
+        row = rows.get(year)
+        if row is None:
             cells.append(MISSING)
             continue
-        row = hit.iloc[0]
         text = html.escape(_value_text(_get(row, "value"), unit, noun))
         if (bool(_get(row, "partial")) or bool(_get(row, "partial_year"))) and text != MISSING:
             text += "*"
@@ -252,15 +339,17 @@ def scorecard_table(
     columns = ["Mã", "Chỉ tiêu", base_col, *year_cols, "Mới nhất", "Mục tiêu", "Đánh giá"]
 
     records = []
+    by_year = _by_indicator_year(rows_of_unit)
+    progress_of = _progress_index(progress, [unit_code])
     for ident in indicator_ids:
         info = meta.get(ident, {})
-        rows = rows_of_unit[rows_of_unit["indicator_id"].astype(str) == ident]
-        prog = _progress_row(progress, ident, unit_code)
+        rows = by_year.get(ident, {})
+        prog = progress_of.get((ident, unit_code))
         unit = info.get("unit") or "percent"
         noun = L.count_noun(ident) if unit == "count" else ""
         base_value = _get(prog, "baseline_value")
         if base_value is None and baseline_year is not None:
-            base_value = _get(_first_row(rows, baseline_year), "value")
+            base_value = _get(rows.get(baseline_year), "value")
         latest, latest_year = _get(prog, "latest_value"), _get(prog, "latest_year")
         latest_text = html.escape(_value_text(latest, unit, noun))
         if latest is not None and latest_year is not None:
@@ -292,11 +381,6 @@ def scorecard_table(
     return styler
 
 
-def _first_row(rows: pd.DataFrame, year: int):
-    hit = rows[pd.to_numeric(rows["year"], errors="coerce") == year]
-    return None if hit.empty else hit.iloc[0]
-
-
 # --------------------------------------------------------------------------- heat table
 def heat_table(
     progress: pd.DataFrame,
@@ -315,11 +399,12 @@ def heat_table(
     meta = _meta(indicators)
     ids = [str(i) for i in indicator_ids]
     units = _ordered_units(progress["unit_code"].astype(str), unit_names)
+    progress_of = _progress_index(progress)
     records, fills = [], []
     for code in units:
         row_cells, row_fill = [_esc(unit_names.get(code, code))], [""]
         for ident in ids:
-            prog = _progress_row(progress, ident, code)
+            prog = progress_of.get((ident, code))
             if prog is None:
                 row_cells.append(MISSING)
                 row_fill.append("")
@@ -340,11 +425,13 @@ def heat_table(
     css = pd.DataFrame(fills, columns=columns, index=frame.index)
     legend = " · ".join(L.verdict_label(v) for v in L.VERDICTS)
     names = [f"{i}: {meta[i]['name_vi']}" for i in ids if meta.get(i, {}).get("name_vi")]
-    styler = _styler(
-        frame, "heat_" + "_".join(ids), _caption(title_vi, [legend, *names]), columns[1:]
+    return _styler(
+        frame,
+        "heat_" + "_".join(ids),
+        _caption(title_vi, [legend, *names]),
+        columns[1:],
+        cell_css=css,
     )
-    styler.apply(lambda _: css, axis=None)
-    return styler
 
 
 # --------------------------------------------------------------------------- process table
@@ -379,18 +466,19 @@ def process_table(
     years = [int(y) for y in years]
     columns = ["Mã", "Nội dung", *[str(y) for y in years], "Xu hướng", "Mục tiêu", "Đánh giá"]
     records = []
+    by_year = _by_indicator_year(rows_of_unit)
+    progress_of = _progress_index(progress, [unit_code])
     for ident in indicator_ids:
         info = meta.get(ident, {})
-        rows = rows_of_unit[rows_of_unit["indicator_id"].astype(str) == ident]
+        rows = by_year.get(ident, {})
         unit = info.get("unit") or "percent"
         noun = L.count_noun(ident) if unit == "count" else ""
-        prog = _progress_row(progress, ident, unit_code)
+        prog = progress_of.get((ident, unit_code))
         change: Any = _get(prog, "trend_direction")
         if change is None:
-            series = rows.assign(_y=pd.to_numeric(rows["year"], errors="coerce"))
-            series = series[series["_y"].isin(years)].sort_values("_y")
-            values = pd.to_numeric(series["value"], errors="coerce").dropna()
-            change = values.iloc[-1] - values.iloc[0] if len(values) > 1 else None
+            values = [_number(rows[y].get("value")) for y in sorted(y for y in rows if y in years)]
+            values = [v for v in values if v is not None]
+            change = values[-1] - values[0] if len(values) > 1 else None
         arrow = L.direction(change, info.get("polarity") or "higher")
         has_target = info.get("target_op") is not None or _get(prog, "target_op") is not None
         records.append(
@@ -413,14 +501,24 @@ def process_table(
             ]
         )
     frame = pd.DataFrame(records, columns=columns)
-    styler = _styler(
+    return _styler(
         frame,
         f"process_{unit_code}",
         _caption(title_vi, _notes(rows_of_unit)),
         [str(y) for y in years],
+        centre=["Xu hướng"],
     )
-    styler.set_properties(subset=["Xu hướng"], **{"text-align": "center"})
-    return styler
+
+
+def _number(value: Any) -> float | None:
+    """``value`` as a float (``pd.to_numeric(errors="coerce")`` of one value), None if not."""
+    if is_missing(value) or isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(number) else number
 
 
 # --------------------------------------------------------------------------- appendix frame
