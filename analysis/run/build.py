@@ -284,6 +284,14 @@ def _build_locked(
     from analysis.data.validate import validate_input
     from analysis.measure.review import compute_review
 
+    request = _request_digest(data, assessment_ids, unit, formats, tables_only)
+    if not force and _nothing_changed(out_dir, request):
+        console.print(
+            "Dữ liệu, tham số và chương trình không đổi từ lần dựng trước: mọi báo cáo đã "
+            f"cập nhật. Mục lục: {_shown(out_dir / 'index.html')} (dùng --force để dựng lại)."
+        )
+        return 0
+    _forget_request(out_dir)
     with console.status("Đang kiểm tra dữ liệu…"):
         validation = validate_input(data)
     findings = validation.findings_frame()
@@ -338,7 +346,66 @@ def _build_locked(
 
     write_index(review, planned, out_dir, formats)
     _print_summary(planned, console, time.perf_counter() - started, out_dir)
-    return 1 if any(r.status == "failed" for r in planned) else 0
+    if any(r.status == "failed" for r in planned):
+        return 1
+    _remember_request(out_dir, request, planned)
+    return 0
+
+
+BUILD_MANIFEST = ".build-manifest.json"
+
+
+def _request_digest(data, assessment_ids, unit, formats, tables_only) -> str:
+    """Digest of everything a whole build depends on: data, params, package, notebooks, args."""
+    from analysis.run.files import inputs_digest
+
+    return inputs_digest(
+        Path(data) if Path(data).exists() else str(data),
+        __version__,
+        *params.params_digest_parts(),
+        *package_digest_parts(),
+        *sorted(config.NOTEBOOKS_DIR.glob("*.py")),
+        ",".join(assessment_ids),
+        str(unit),
+        ",".join(sorted(formats)),
+        str(tables_only),
+    )
+
+
+def _nothing_changed(out_dir: Path, request: str) -> bool:
+    """True when the last successful build had the same request and its outputs are intact."""
+    import json
+
+    from analysis.run.files import is_up_to_date
+
+    try:
+        recorded = json.loads((out_dir / BUILD_MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    if recorded.get("digest") != request or not (out_dir / "index.html").is_file():
+        return False
+    return all(
+        is_up_to_date(out_dir / rel, digest) for rel, digest in recorded.get("reports", {}).items()
+    ) and all((out_dir / rel).is_file() for rel in recorded.get("files", []))
+
+
+def _forget_request(out_dir: Path) -> None:
+    (out_dir / BUILD_MANIFEST).unlink(missing_ok=True)
+
+
+def _remember_request(out_dir: Path, request: str, planned: list[PlannedReport]) -> None:
+    """Record a fully successful build (written last, atomically)."""
+    import json
+
+    from analysis.run.files import atomic_write_text
+
+    reports = {r.report_dir.relative_to(out_dir).as_posix(): r.digest for r in planned}
+    files = ["index.html", "findings.xlsx"] + sorted(
+        {f"{r.assessment_id}/appendix.xlsx" for r in planned
+         if (out_dir / r.assessment_id / "appendix.xlsx").is_file()}
+    )
+    body = {"digest": request, "reports": reports, "files": files}
+    atomic_write_text(out_dir / BUILD_MANIFEST, json.dumps(body, indent=1, sort_keys=True) + "\n")
 
 
 def _write_tables(review, validation, out_dir: Path) -> None:
