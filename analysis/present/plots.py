@@ -1105,12 +1105,18 @@ def small_multiples(
     df = indicators_df[indicators_df["unit_code"].astype(str) == str(unit_code)]
     if "breakdown" in df.columns:
         df = df[df["breakdown"].fillna("").astype(str).isin(["", "total", "all"])]
+    by_id = {key: rows for key, rows in df.groupby("indicator_id", sort=False)}
+    directions: dict[Any, Any] = {}  # indicator -> trend_direction of its first progress row
+    if progress is not None and "trend_direction" in progress.columns:
+        mine = progress[(progress["unit_code"].astype(str) == str(unit_code)).to_numpy()]
+        for key, direction in zip(mine["indicator_id"], mine["trend_direction"], strict=True):
+            directions.setdefault(key, direction)
     for i, ax in enumerate(axes.flat):
         if i >= len(ids):
             ax.set_visible(False)
             continue
         ident = ids[i]
-        rows = df[df["indicator_id"] == ident].sort_values("year")
+        rows = by_id.get(ident, df.iloc[0:0]).sort_values("year")
         ax.set_gid(f"sm_{ident}")
         name = _first(rows, "name_vi") or ident
         unit = _first(rows, "unit") or "percent"
@@ -1132,13 +1138,8 @@ def small_multiples(
         ax.set_xticklabels([str(y) for y in sorted({first_year, last_year})])
         ax.set_xlim(first_year - 0.4, last_year + 0.4)
         change: Any = vals[ok][-1] - vals[ok][0] if ok.sum() > 1 else None
-        if progress is not None and "trend_direction" in progress.columns:
-            match = progress[
-                (progress["indicator_id"] == ident)
-                & (progress["unit_code"].astype(str) == str(unit_code))
-            ]
-            if len(match) and not is_missing(match.iloc[0]["trend_direction"]):
-                change = match.iloc[0]["trend_direction"]
+        if not is_missing(directions.get(ident)):
+            change = directions[ident]
         low, high = float(np.min(vals[ok])), float(np.max(vals[ok]))
         span = high - low or max(abs(high) * 0.05, 1.0)
         ax.set_ylim(low - 0.15 * span, high + 0.75 * span)  # headroom for the latest value
