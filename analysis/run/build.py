@@ -216,7 +216,6 @@ def build(
         data have errors, 2 for a usage error.
     """
     from analysis.reproducible import pin_source_date_epoch
-    from analysis.run.commands import print_findings, write_findings_xlsx
     from analysis.run.files import BuildLock, BuildLocked, sweep_temp_files
 
     console = console or _console()
@@ -254,8 +253,6 @@ def build(
             tables_only,
             console,
             started,
-            print_findings,
-            write_findings_xlsx,
         )
     except OSError as exc:
         console.print(
@@ -278,11 +275,10 @@ def _build_locked(
     tables_only,
     console,
     started,
-    print_findings,
-    write_findings_xlsx,
 ) -> int:
     from analysis.data.validate import validate_input
     from analysis.measure.review import compute_review
+    from analysis.run.commands import print_findings, write_findings_xlsx
 
     request = _request_digest(data, assessment_ids, unit, formats, tables_only)
     if not force and _nothing_changed(out_dir, request):
