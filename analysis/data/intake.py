@@ -46,8 +46,8 @@ File level: ``input_missing``, ``unreadable_format``, ``corrupt_file``, ``zip_bo
 ``no_data``, ``empty_sheet``, ``header_not_found``.
 Columns: ``missing_column``, ``unknown_column``, ``unnamed_column``, ``duplicate_column``,
 ``personal_name_column``, ``personal_data_column``.
-Rows and cells: ``totals_row``, ``required_empty``, ``not_a_number``, ``not_integer``,
-``negative``, ``number_too_large``, ``percent_in_count``, ``date_in_number``,
+Rows and cells: ``totals_row``, ``repeated_header``, ``required_empty``, ``not_a_number``,
+``not_integer``, ``negative``, ``number_too_large``, ``percent_in_count``, ``date_in_number``,
 ``bool_in_number``, ``year_out_of_range``, ``bool_invalid``, ``enum_invalid``,
 ``code_invalid``, ``code_uppercase``, ``excel_error``, ``formula_no_value``, ``duplicate_key``.
 """
@@ -134,7 +134,8 @@ PERSONAL_DATA_HEADERS = frozenset(
 #: Row-number columns ("STT") are common and carry nothing: dropped without a finding.
 ORDINAL_HEADERS = frozenset({"stt", "tt", "so tt", "so thu tu", "no", "#"})
 _TOTAL_EXACT = frozenset({"cong", "tong", "total", "grand total", "tong cong", "tong so"})
-_TOTAL_PREFIXES = ("tong cong ", "tong so ", "total ", "cong toan ")
+# "Cộng năm 2019" / "Tổng năm 2020": sheets grouped by year carry a subtotal under each block.
+_TOTAL_PREFIXES = ("tong cong ", "tong so ", "total ", "cong toan ", "cong nam ", "tong nam ")
 
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 # A formula element (<f>…</f> or <f …/>) followed by no value, or an empty one, then </c>.
@@ -1061,16 +1062,17 @@ def _read_table(sh: _Sheet, table: schema.Table, emitter: _Emitter) -> pd.DataFr
     # by the C parser; or as one array of cells (workbooks, CSV read by the csv module).
     factored: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     raw: pd.DataFrame | None = None
+    repeated = _header_texts(table, header, codes)
     if grid is not None:
         kept = _grid_rows(grid, skip_to, idxs, [idxs[i] for i in code_keys],
-                          [*unnamed, *range(width, grid.width)], emitter, where)
+                          [*unnamed, *range(width, grid.width)], emitter, where, repeated)
         for j, name in positions.items():
             factored[name] = _used_values(grid.codes[j][kept], grid.uniques[j])
         rownums: list[int] | np.ndarray = kept + 1
         nrows = len(kept)
     else:
         raw, rownums = _loop_rows(sh, skip_to, idxs, names, code_keys, unnamed, width,
-                                  emitter, where)
+                                  emitter, where, repeated)
         nrows = len(raw)
 
     # formulas that Excel never computed ------------------------------------------------------
@@ -1160,7 +1162,8 @@ def _spread(issue: _Issue, codes: np.ndarray, n_distinct: int) -> _Issue:
 
 def _loop_rows(sh: _Sheet, skip_to: int, idxs: list[int], names: list[str],
                code_keys: list[int], unnamed: list[int], width: int, emitter: _Emitter,
-               where: dict[str, str]) -> tuple[pd.DataFrame, list[int]]:
+               where: dict[str, str], header_texts: frozenset[str] = frozenset()
+               ) -> tuple[pd.DataFrame, list[int]]:
     """Rows kept under the header, read one by one (workbooks, CSV read by ``csv``)."""
     need = max(idxs) + 1 if idxs else 0
     unnamed_set = set(unnamed)
@@ -1185,6 +1188,10 @@ def _loop_rows(sh: _Sheet, skip_to: int, idxs: list[int], names: list[str],
                     unnamed_data[j] = rownum
         if _blank_row(picked):
             continue
+        if (code_keys and _maybe_header_text(picked[code_keys[0]], header_texts)
+                and _is_repeated_header(picked, header_texts)):
+            _repeated_header(emitter, rownum, where)
+            continue
         if code_keys and all(_blank(picked[i]) or _is_total_word(picked[i]) for i in code_keys):
             firsts = [v for v in values if not _blank(v)][:2]
             if any(_is_total_word(v) for v in firsts):
@@ -1200,11 +1207,12 @@ def _loop_rows(sh: _Sheet, skip_to: int, idxs: list[int], names: list[str],
 
 
 def _grid_rows(grid: _Grid, skip_to: int, idxs: list[int], code_keys: list[int],
-               unnamed: list[int], emitter: _Emitter, where: dict[str, str]) -> np.ndarray:
+               unnamed: list[int], emitter: _Emitter, where: dict[str, str],
+               header_texts: frozenset[str] = frozenset()) -> np.ndarray:
     """Positions of the rows kept under the header: :func:`_loop_rows` with numpy masks.
 
-    Emits the same findings in the same order (totals rows in row order, then columns without
-    a header holding data).
+    Emits the same findings in the same order (repeated header rows and totals rows in row
+    order, then columns without a header holding data).
     """
     n = grid.nrows
     first = min(skip_to, n)  # record i is Excel row i + 1; rows up to the header are skipped
@@ -1234,6 +1242,18 @@ def _grid_rows(grid: _Grid, skip_to: int, idxs: list[int], code_keys: list[int],
             break
     blank[todo] = True
     keep = ~blank
+    events: list[tuple[int, Any]] = []  # (row, totals label or None for a repeated header)
+
+    # repeated header rows: judged per distinct value of the first code key, then row by row
+    if code_keys and header_texts:
+        j0 = code_keys[0]
+        maybe = np.array([_maybe_header_text(v, header_texts) for v in grid.uniques[j0]],
+                         dtype=bool)
+        for i in np.flatnonzero(keep & maybe[grid.codes[j0]]):
+            if _is_repeated_header(tuple(grid.uniques[j][grid.codes[j][i]] for j in idxs),
+                                   header_texts):
+                events.append((int(i) + 1, None))
+                keep[i] = False
 
     # totals rows: every code key blank or a totals word, and one in the first two filled cells
     if code_keys:
@@ -1256,11 +1276,43 @@ def _grid_rows(grid: _Grid, skip_to: int, idxs: list[int], code_keys: list[int],
                     break
             totals = label >= 0
             for i, j in zip(cand[totals], label[totals], strict=True):
-                value = grid.uniques[j][grid.codes[j][i]]
-                _totals_row(emitter, int(i) + 1, value, where)
+                events.append((int(i) + 1, grid.uniques[j][grid.codes[j][i]]))
             keep[cand[totals]] = False
+    for rownum, label in sorted(events, key=operator.itemgetter(0)):
+        if label is None:
+            _repeated_header(emitter, rownum, where)
+        else:
+            _totals_row(emitter, rownum, label, where)
     _unnamed_columns(emitter, unnamed_data, where)
     return np.flatnonzero(keep)
+
+
+def _header_texts(table: schema.Table, header: tuple, codes: tuple) -> frozenset[str]:
+    """Texts that name a column of ``table``: its codes and headers, and the sheet's own."""
+    texts = {c.name for c in table.columns} | {_norm_text(c.header_vi) for c in table.columns}
+    texts |= {_norm_text(str(v)) for v in (*header, *codes) if not _blank(v)}
+    return frozenset(texts)
+
+
+def _maybe_header_text(v: Any, header_texts: frozenset[str]) -> bool:
+    """Cheap test on one cell (a key code column): could the row repeat the header row?"""
+    return v.__class__ is str and _norm_text(v) in header_texts
+
+
+def _is_repeated_header(values: tuple, header_texts: frozenset[str]) -> bool:
+    """A data row that repeats the header (or code) row: blocks pasted one under another."""
+    filled = [v for v in values if not _blank(v)]
+    hits = sum(v.__class__ is str and _norm_text(v) in header_texts for v in filled)
+    return hits >= 2 and 2 * hits >= len(filled)
+
+
+def _repeated_header(emitter: _Emitter, rownum: int, where: dict[str, str]) -> None:
+    emitter.add(Finding(
+        WARNING, "repeated_header",
+        "Dòng này lặp lại dòng tiêu đề cột (thường do dán nhiều bảng nối tiếp nhau), không "
+        "tính.",
+        row=rownum, **where,
+    ))
 
 
 def _totals_row(emitter: _Emitter, rownum: int, label: Any, where: dict[str, str]) -> None:
@@ -1590,7 +1642,8 @@ def _to_int(col: schema.Column, c: _Cells, issues: list[_Issue],
     whole = finite & (np.abs(np.where(finite, val - rounded, 0)) <= tol)
     not_int = finite & ~whole
     negative = whole & (rounded < 0)
-    big = whole & ~negative & (np.abs(np.where(whole, rounded, 0)) >= MAX_COUNT)
+    # "1e400" parses to infinity: refused as too large rather than left as a silent gap
+    big = (whole & ~negative & (np.abs(np.where(whole, rounded, 0)) >= MAX_COUNT)) | np.isinf(val)
     ok = whole & ~negative & ~big
     if not_int.any():
         issues.append(_Issue(ERROR, "not_integer", col.name, _positions(not_int), _msg(

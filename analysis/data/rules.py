@@ -11,7 +11,8 @@ function                        rules (severity)
                                 ``unknown_commune``, ``not_a_commune``,
                                 ``commune_wrong_district``, ``unknown_village``,
                                 ``village_wrong_commune``, ``commune_not_existing_in_year``,
-                                ``merged_unit_still_reporting`` (errors);
+                                ``merged_unit_still_reporting``,
+                                ``crosswalk_unknown_code``, ``crosswalk_cycle`` (errors);
                                 ``commune_org_without_commune``,
                                 ``commune_code_on_other_org`` (warnings)
 :func:`check_row_rules`         the ``row_rules`` of ``rules.yaml`` (sums of columns compared
@@ -164,6 +165,9 @@ def _hits(
     """The rows of ``df`` where ``mask`` holds, as a frame of finding fields."""
     mask = np.asarray(pd.Series(mask, index=df.index).fillna(False), dtype=bool)
     n = int(mask.sum())
+    if n == 0:  # the usual case: skip building every field of no row (most of a clean run)
+        return pd.DataFrame(columns=["_file", "_sheet", "_row", "column", "value", "unit_code",
+                                     "year", *extra])
 
     def pick(v: Any, default: Any = "") -> np.ndarray:
         if v is None:
@@ -285,6 +289,16 @@ def check_codes(tables: Any, max_per_rule: int | None = None) -> list[Finding]:
         column=_header("units", "kind"), value=map_codes(u["kind"], _labels("unit_kind")),
         unit=u["code"], subject=u["code"], level=u["level"], kind_level=kind_level,
         kind=u["kind"]))
+
+    # ---- crosswalk: codes the unit list knows, and no merger chain that loops -----------
+    cw = table_frame(tables, "crosswalk")
+    for col in ("old_code", "new_code"):
+        add("crosswalk_unknown_code", _hits(
+            cw, cw[col].notna() & map_codes(cw[col], level_of).isna(),
+            column=_header("crosswalk", col), value=cw[col], year=cw["effective_year"]))
+    add("crosswalk_cycle", _hits(
+        cw, cw["old_code"].isin(_crosswalk_cycles(cw)), column=_header("crosswalk", "new_code"),
+        value=cw["new_code"], year=cw["effective_year"], subject=cw["old_code"]))
 
     # ---- reporting units -----------------------------------------------------------------
     orgs = table_frame(tables, "organizations")
@@ -440,10 +454,38 @@ def check_codes(tables: Any, max_per_rule: int | None = None) -> list[Finding]:
         "village_wrong_commune": (ERROR, lambda r: (
             f"Thôn “{r['village']}” thuộc xã “{_text(r['parent'])}” theo danh mục đơn vị, "
             f"nhưng dòng này ghi mã xã “{r['value']}”.")),
+        "crosswalk_unknown_code": (ERROR, lambda r: (
+            f"Mã “{r['value']}” trong bảng Sáp nhập không có trong danh mục đơn vị (bảng Đơn "
+            "vị).")),
+        "crosswalk_cycle": (ERROR, lambda r: (
+            f"Bảng Sáp nhập ghi “{r['subject']}” sáp nhập vào “{r['value']}”, nhưng theo các "
+            f"dòng khác “{r['value']}” lại sáp nhập (trực tiếp hoặc qua mã khác) vào "
+            f"“{r['subject']}”: các dòng này tạo thành vòng lặp, không biết mã nào còn hiệu lực. "
+            "Hãy sửa lại cho đúng chiều: mã cũ → mã mới.")),
     }
     for rule, (severity, message) in messages.items():
         out += _emit(hits.get(rule, []), rule, severity, message, cap)
     return out
+
+
+def _crosswalk_cycles(cw: pd.DataFrame) -> set[str]:
+    """Old codes whose merger chain (old → new → newer …) comes back to themselves.
+
+    Loops over the crosswalk (hundreds of codes, not data rows), as
+    ``aggregate._resolved_crosswalk`` does when it follows the chains.
+    """
+    both = cw[cw["old_code"].notna() & cw["new_code"].notna()].drop_duplicates("old_code")
+    step = dict(zip(both["old_code"], both["new_code"], strict=True))
+    cycles: set[str] = set()
+    for old in step:
+        seen = {old}
+        code = step[old]
+        while code in step and code not in seen:
+            seen.add(code)
+            code = step[code]
+        if code == old:
+            cycles.add(old)
+    return cycles
 
 
 def _not_in(parent_level: pd.Series, level: pd.Series) -> pd.Series:
@@ -927,6 +969,8 @@ def check_outliers(
     ratio = float(_share(cfg["ratio_limit"]))
     min_level = float(cfg["ratio_min_level"])
     min_other = int(cfg["min_other_years"])
+    if s["year"].nunique() <= min_other:  # no unit-year can have enough other years
+        return []
     min_relative = float(_share(cfg.get("z_min_relative", 0)))
     poisson_k = float(cfg.get("z_min_poisson", 0))
     summ_rows = table_frame(tables, "unit_summary") if tables is not None else None
@@ -1025,6 +1069,7 @@ def check_rules(
     summary: pd.DataFrame | None = None,
     plan: dict[str, Any] | None = None,
     max_per_rule: int | None = None,
+    detail: pd.DataFrame | None = None,
 ) -> list[Finding]:
     """Run every check of this module on the typed input tables.
 
@@ -1039,10 +1084,12 @@ def check_rules(
         when not given.
     max_per_rule : int, optional
         Findings listed per rule (default ``rules.yaml`` ``max_findings_per_rule``).
+    detail : DataFrame, optional
+        ``aggregate_detail(tables)`` when the caller has it already (validation does).
     """
     plan = _plan(plan)
     typed = {name: table_frame(tables, name) for name in schema.tables()}
-    detail = aggregate_detail(typed)
+    detail = aggregate_detail(typed) if detail is None else detail
     summary = build_summary(typed, detail=detail) if summary is None else summary
     out: list[Finding] = []
     out += check_codes(typed, max_per_rule)

@@ -63,7 +63,7 @@ def validate_input(path: str | Path) -> ValidationResult:
     ValidationResult
         Findings always; summary and completeness when the tables could be read.
     """
-    from analysis.data.aggregate import build_summary
+    from analysis.data.aggregate import aggregate_detail, build_summary
     from analysis.data.intake import read_input
     from analysis.data.rules import check_rules, completeness_table
 
@@ -72,7 +72,9 @@ def validate_input(path: str | Path) -> ValidationResult:
     if not data.tables or all(t.empty for t in data.tables.values()):
         return result
     try:
-        summary = build_summary(data.tables)
+        # aggregated once: the summary and the summary-vs-detail rule both need it
+        detail = aggregate_detail(data.tables)
+        summary = build_summary(data.tables, detail=detail)
     except Exception as exc:  # defensive: rules below still report what they can
         result.findings.append(
             Finding(ERROR, "summary_failed", f"Không tổng hợp được số liệu: {exc}",
@@ -81,6 +83,6 @@ def validate_input(path: str | Path) -> ValidationResult:
         return result
     result.summary = summary
     plan = params.plan()
-    result.findings.extend(check_rules(data.tables, summary=summary, plan=plan))
+    result.findings.extend(check_rules(data.tables, summary=summary, plan=plan, detail=detail))
     result.completeness = completeness_table(data.tables, summary, plan)
     return result

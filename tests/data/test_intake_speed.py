@@ -269,11 +269,40 @@ def test_grid_reads_the_records_csv_reads(monkeypatch, sample_bytes):
     assert compared > 500  # most random texts are read by the fast path
 
 
+def test_repeated_header_rows_same_through_both_paths(tmp_path, monkeypatch):
+    """Blocks pasted one under another, each with its header (or the template's code row):
+    those rows are skipped with one warning each, in row order with the totals rows."""
+    codes = "year,village_code,commune_code,party_members,own_cell,combined_cell," \
+            "head_is_member,secretary_is_head"
+    text = "\r\n".join([
+        ",".join(VILLAGE_HEADER),                    # 1
+        "2020,thon_1,xa_a,5,Có,,Có,",               # 2
+        "Cộng,,,5",                                  # 3 totals
+        ",".join(VILLAGE_HEADER),                    # 4 repeated header
+        " " + codes.replace(",", " ,"),              # 5 repeated code row, spaced
+        "2020,thon_2,xa_a,7,Có,,Có,",               # 6
+        "Năm,Mã thôn,,,,,,",                         # 7 two header words only: repeated
+        "2020,Mã thôn,xa_b,3,Có,,Có,",              # 8 one header word among data: a row
+    ]) + "\r\n"
+    folder = _write(tmp_path / "csv", {"villages.csv": text})
+    fast, slow, used = _read_both(folder, monkeypatch)
+    assert used == [True]
+    _assert_same(fast, slow)
+    data, findings = fast
+    assert data.tables["villages"]["_row"].tolist() == [2, 6, 8]
+    assert [(f.rule, f.row) for f in findings if f.rule in ("totals_row", "repeated_header")] \
+        == [("totals_row", 3), ("repeated_header", 4), ("repeated_header", 5),
+            ("repeated_header", 7)]
+    f = next(f for f in findings if f.rule == "repeated_header")
+    assert f.severity == "warning" and "lặp lại dòng tiêu đề cột" in f.message
+
+
 # --- prefilters never rule out what the exact test accepts ---------------------------------------
 def test_total_word_prefilter_keeps_every_totals_word():
     words = ["Tổng cộng", "TỔNG CỘNG", "tổng số", "Tổng số đảng viên", "Cộng", "CỘNG", "cộng",
              "Cộng toàn huyện", "Tổng", "total", "Total xã", "TOTAL", "Grand total",
-             "GRAND TOTAL", "  Tổng cộng", "\u00a0Cộng", "\tTOTAL", "tong cong", "Tong so"]
+             "GRAND TOTAL", "  Tổng cộng", "\u00a0Cộng", "\tTOTAL", "tong cong", "Tong so",
+             "Cộng năm 2019", "TỔNG NĂM 2020"]
     words += [unicodedata.normalize("NFD", w) for w in words]
     words += ["tan_yen", "cam_khe", "Tân Yên", "gia_binh", "cong_ty", "Tô Hiệu", "Công ty",
               "Grand", "t", "c", "", " ", "x", "123", "Σ", "tổ 5", "Tổ dân phố"]
@@ -284,7 +313,7 @@ def test_total_word_prefilter_keeps_every_totals_word():
     values = np.array(words, dtype=object)
     maybe = intake._maybe_total_word(values)
     exact = np.array([intake._is_total_word(v) for v in words])
-    assert exact.sum() >= 38
+    assert exact.sum() >= 42
     assert not (exact & ~maybe).any(), values[exact & ~maybe]
 
 
