@@ -49,3 +49,17 @@ def test_lock_pins_every_dependency():
     pins = _lock_pins()
     for req in project["project"]["dependencies"]:
         assert _name(req) in pins, f"{_name(req)} is not pinned in requirements.lock"
+
+
+def test_dask_and_distributed_are_pinned_to_one_release():
+    # The client, the scheduler and every worker of a cluster must run the same release
+    # (docs/distributed.md): an exact pin in pyproject.toml, the same for both packages.
+    project = tomllib.loads((config.PROJ_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    pins = {
+        _name(r): r.split("==", 1)[1].strip()
+        for r in project["project"]["dependencies"]
+        if _name(r) in {"dask", "distributed"} and "==" in r
+    }
+    assert set(pins) == {"dask", "distributed"}, "dask and distributed need an exact == pin"
+    assert pins["dask"] == pins["distributed"]
+    assert _lock_pins()["dask"] == pins["dask"]
