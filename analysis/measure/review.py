@@ -71,12 +71,22 @@ class Review:
     completeness: pd.DataFrame | None
     data_years: list[int]
     assessments: dict[str, AssessmentReview] = field(default_factory=dict)
+    #: National review only: unit code → province code, for the units named in
+    #: ``completeness`` and ``findings`` (coverage and warnings counted per province).
+    unit_provinces: dict[str, str] = field(default_factory=dict)
 
     def unit_names(self) -> dict[str, str]:
         """Unit code → Vietnamese name, the province included."""
         names = dict(zip(self.units["code"], self.units["name"], strict=False))
         names.setdefault(self.province_code, self.province_name)
         return names
+
+    #: A one-province Review; :class:`CountryReview` says True.
+    is_country = False
+
+    def review_for(self, unit_code: str) -> Review:
+        """The Review whose report covers ``unit_code``: this one (see CountryReview)."""
+        return self
 
 
 def targets_by_unit(indicators: pd.DataFrame) -> dict[Any, dict[str, Any]]:
@@ -98,10 +108,16 @@ def targets_by_unit(indicators: pd.DataFrame) -> dict[Any, dict[str, Any]]:
     return out
 
 
-def funnel_table(indicators: pd.DataFrame, year: int | None) -> pd.DataFrame:
+def funnel_table(
+    indicators: pd.DataFrame,
+    year: int | None,
+    levels: Iterable[str] = REPORTING_LEVELS,
+) -> pd.DataFrame:
     """Funnel labels of the reporting units for every percent indicator in ``year``.
 
     The baseline is the province value (Σ numerators / Σ denominators of the units compared).
+    ``levels`` are the levels compared: districts and sectors in a province, provinces in the
+    national review.
     """
     from analysis.measure.stats import funnel_labels
 
@@ -109,7 +125,7 @@ def funnel_table(indicators: pd.DataFrame, year: int | None) -> pd.DataFrame:
         return pd.DataFrame()
     rows = indicators.loc[
         (indicators["year"] == year)
-        & indicators["level"].isin(REPORTING_LEVELS)
+        & indicators["level"].isin(list(levels))
         & (indicators["unit"] == "percent")
         & (indicators["breakdown"] == "")
         & indicators["denominator"].gt(0)
@@ -157,8 +173,17 @@ def assess(
     findings: pd.DataFrame,
     assessment: dict[str, Any],
     rule_counts: pd.DataFrame | None = None,
+    *,
+    total_level: str = "province",
+    reporting_levels: Iterable[str] = REPORTING_LEVELS,
 ) -> AssessmentReview:
-    """Results of one assessment from the all-years indicators."""
+    """Results of one assessment from the all-years indicators.
+
+    ``total_level`` and ``reporting_levels`` name the rows that get verdicts and the rows
+    compared on the funnels: the province and its districts and sectors by default; the
+    nation and its provinces in the national review (which has no TCCSĐ or village detail,
+    so its integrity and village frames are empty).
+    """
     from analysis.data.aggregate import village_status_changes
     from analysis.measure.integrity import integrity_summary
     from analysis.measure.progress import assess_all
@@ -169,8 +194,9 @@ def assess(
     ind["partial_year"] = ~ind["year"].isin(data_years)
     latest = _latest_year(ind, data_years)
     # Verdicts for the units that get a report; communes are shown as values, not verdicts.
+    reporting_levels = tuple(reporting_levels)
     verdict_rows = ind.loc[
-        ind["year"].isin(data_years) & ind["level"].isin(("province", *REPORTING_LEVELS))
+        ind["year"].isin(data_years) & ind["level"].isin((total_level, *reporting_levels))
     ]
     progress = assess_all(verdict_rows, targets_by_unit(verdict_rows), assessment)
 
@@ -202,7 +228,7 @@ def assess(
         latest_year=latest,
         indicators=ind,
         progress=progress,
-        funnels=funnel_table(ind, latest),
+        funnels=funnel_table(ind, latest, reporting_levels),
         integrity=integrity,
         village_changes=changes,
         villages_latest=_villages_latest(tables, latest),
@@ -223,9 +249,10 @@ def compute_review(validation, assessment_ids: Iterable[str] | None = None) -> R
     Returns
     -------
     Review
+        One province (the first ``province`` row of the units table); for an input with
+        several provinces use :func:`compute_country_review` (or :func:`compute_build_review`).
     """
     from analysis.data.rules import period_rule_counts
-    from analysis.measure.indicators import compute_indicators
 
     plan = params.plan()
     tables = validation.data.tables
@@ -235,26 +262,57 @@ def compute_review(validation, assessment_ids: Iterable[str] | None = None) -> R
     if not province_rows.empty:
         province_code = str(province_rows["code"].iloc[0])
     province_name = str(province_rows["name"].iloc[0]) if not province_rows.empty else province_code
-    indicators = compute_indicators(validation.summary, province_code=province_code)
-    reporting = units.loc[units["level"].isin(REPORTING_LEVELS)].copy()
-    reporting["_order"] = reporting["level"].map({"district": 0, "sector": 1})
-    reporting = reporting.sort_values(["_order", "code"]).drop(columns="_order")
-    findings = validation.findings_frame()
     try:
         rule_counts = period_rule_counts(tables)
     except Exception:  # counts from the (capped) findings are the fallback
         rule_counts = None
-    ids = list(assessment_ids) if assessment_ids is not None else list(params.assessments())
-    review = Review(
+    return _scope_review(
         fingerprint=validation.data.fingerprint,
         source_name=validation.data.source.name,
+        units=units,
+        summary=validation.summary,
+        tables=tables,
+        findings=validation.findings_frame(),
+        completeness=validation.completeness,
+        rule_counts=rule_counts,
+        province_code=province_code,
+        province_name=province_name,
+        assessment_ids=assessment_ids,
+    )
+
+
+def _scope_review(
+    *,
+    fingerprint: str,
+    source_name: str,
+    units: pd.DataFrame,
+    summary: pd.DataFrame,
+    tables: Mapping[str, pd.DataFrame],
+    findings: pd.DataFrame,
+    completeness: pd.DataFrame | None,
+    rule_counts: pd.DataFrame | None,
+    province_code: str,
+    province_name: str,
+    assessment_ids: Iterable[str] | None,
+) -> Review:
+    """The Review of one province from its own units, summary rows and detail tables."""
+    from analysis.measure.indicators import compute_indicators
+
+    indicators = compute_indicators(summary, province_code=province_code)
+    reporting = units.loc[units["level"].isin(REPORTING_LEVELS)].copy()
+    reporting["_order"] = reporting["level"].map({"district": 0, "sector": 1})
+    reporting = reporting.sort_values(["_order", "code"]).drop(columns="_order")
+    ids = list(assessment_ids) if assessment_ids is not None else list(params.assessments())
+    review = Review(
+        fingerprint=fingerprint,
+        source_name=source_name,
         units=units,
         reporting_units=reporting.reset_index(drop=True),
         province_code=province_code,
         province_name=province_name,
         indicators=indicators,
         findings=findings,
-        completeness=validation.completeness,
+        completeness=completeness,
         data_years=sorted(int(y) for y in np.unique(indicators["year"].dropna())),
     )
     for assessment_id in ids:
@@ -262,3 +320,315 @@ def compute_review(validation, assessment_ids: Iterable[str] | None = None) -> R
             indicators, tables, findings, params.assessment(assessment_id), rule_counts
         )
     return review
+
+
+# --------------------------------------------------------------------------------------------
+# A country: one Review per province, and a national Review whose reporting units are the
+# provinces
+# --------------------------------------------------------------------------------------------
+
+#: The column that ties each input table's rows to a unit (and so to a province).
+TABLE_UNIT_COLUMNS = {
+    "units": "code",
+    "crosswalk": "old_code",
+    "organizations": "reporting_unit",
+    "villages": "commune_code",
+    "officials": "commune_code",
+    "unit_summary": "unit_code",
+}
+NATIONAL_LEVEL = "national"
+
+
+@dataclass
+class CountryReview:
+    """The shared results of a build over several provinces.
+
+    Each province has its own :class:`Review`, computed exactly as for a one-province input
+    (its total is Σ numerators / Σ denominators over its own units, its integrity model and
+    funnels use its own units only). The national :class:`Review` has the provinces as its
+    reporting units (rows of level ``province``) and the nation as its total (level
+    ``national``, Σ over every province). Each Review is pickled on its own, so a report
+    loads only its province's (or the national) bundle.
+
+    Attributes
+    ----------
+    national : Review
+    provinces : dict
+        Province code → :class:`Review`, in code order.
+    """
+
+    national: Review
+    provinces: dict[str, Review]
+    is_country = True
+
+    @property
+    def fingerprint(self) -> str:
+        return self.national.fingerprint
+
+    @property
+    def source_name(self) -> str:
+        return self.national.source_name
+
+    @property
+    def province_code(self) -> str:
+        """The national code (the total of the national review)."""
+        return self.national.province_code
+
+    def unit_names(self) -> dict[str, str]:
+        """Unit code → name over every province, the nation included."""
+        names = self.national.unit_names()
+        for review in self.provinces.values():
+            names.update(review.unit_names())
+        return names
+
+    def province_of(self, unit_code: str) -> str | None:
+        """The province of a reporting unit or province (``None`` for the national code)."""
+        if unit_code in self.provinces:
+            return unit_code
+        owner = self.__dict__.get("_owner")
+        if owner is None:
+            owner = {
+                str(u): code
+                for code, review in self.provinces.items()
+                for u in review.reporting_units["code"]
+            }
+            self.__dict__["_owner"] = owner
+        return owner.get(unit_code)
+
+    def review_for(self, unit_code: str) -> Review:
+        """The Review whose report covers ``unit_code`` (its province's, or the national)."""
+        province = self.province_of(unit_code)
+        return self.national if province is None else self.provinces[province]
+
+    def scopes(self) -> dict[str | None, Review]:
+        """``None`` → the national Review, then province code → Review."""
+        return {None: self.national, **self.provinces}
+
+    @property
+    def indicators(self) -> pd.DataFrame:
+        """Every indicator row of every province, then the national rows."""
+        national = self.national.indicators
+        return pd.concat(
+            [*(r.indicators for r in self.provinces.values()),
+             national.loc[national["level"] == NATIONAL_LEVEL]],
+            ignore_index=True,
+        )
+
+    def progress(self, assessment_id: str) -> pd.DataFrame:
+        """Verdicts of one assessment: every province's units and total, then the nation."""
+        national = self.national.assessments[assessment_id].progress
+        parts = [r.assessments[assessment_id].progress for r in self.provinces.values()]
+        if not national.empty and "unit_code" in national.columns:
+            parts.append(national.loc[national["unit_code"] == self.national.province_code])
+        return pd.concat(parts, ignore_index=True)
+
+
+def is_country(units: pd.DataFrame) -> bool:
+    """Whether a units table holds more than one province."""
+    return int((units["level"] == "province").sum()) > 1
+
+
+def province_of_units(units: pd.DataFrame) -> pd.Series:
+    """Unit code → code of its province (following ``parent_code`` up; NA if none)."""
+    code = units["code"].astype(str)
+    parent = dict(zip(code, units["parent_code"].astype(object), strict=False))
+    provinces = set(code[units["level"] == "province"])
+    owner = pd.Series(np.where(units["level"] == "province", code, units["parent_code"]),
+                      index=code.to_numpy(), dtype=object)
+    for _ in range(5):  # village → commune → district → province, with room to spare
+        climb = owner.notna() & ~owner.isin(provinces)
+        if not climb.any():
+            break
+        owner[climb] = owner[climb].map(parent)
+    return owner.where(owner.isin(provinces))
+
+
+def _split_by_province(
+    frame: pd.DataFrame | None, column: str, owner: pd.Series, provinces: list[str]
+) -> dict[str, pd.DataFrame]:
+    """Rows of ``frame`` per province (every province present, possibly empty)."""
+    if frame is None or column not in getattr(frame, "columns", ()):
+        return {p: frame for p in provinces}
+    key = frame[column].astype(object).map(owner)
+    groups = dict(iter(frame.groupby(key, sort=False, observed=True)))
+    return {p: groups.get(p, frame.iloc[0:0]) for p in provinces}
+
+
+def national_targets(n_provinces: int) -> dict[str, Any]:
+    """Targets of the national total: provincial targets, count targets summed.
+
+    ``params/targets.yaml`` holds the resolution's targets, set for one province; every
+    province gets them as they are. For the nation a percent target applies as it is and a
+    count target (e.g. T5 admissions per year) becomes the sum of the provinces' targets.
+    District quotas do not apply.
+    """
+    from analysis.measure.catalogue import load_catalogue
+
+    doc = params.targets()
+    count_refs = {i.target_ref for i in load_catalogue() if i.unit == "count" and i.target_ref}
+    targets = {}
+    for ref, spec in (doc.get("targets") or {}).items():
+        spec = dict(spec)
+        if ref in count_refs:
+            spec["value"] = spec["value"] * n_provinces
+        targets[ref] = spec
+    return {"targets": targets, "quotas": {}}
+
+
+def national_indicators(
+    summary: pd.DataFrame, province_indicators: Mapping[str, pd.DataFrame], national_code: str
+) -> pd.DataFrame:
+    """Indicators of the national review: one row per province and one for the nation.
+
+    Parameters
+    ----------
+    summary : DataFrame
+        The whole country's Summary frame.
+    province_indicators : mapping
+        Province code → that province's indicators (``compute_indicators`` on its own units
+        with ``province_code`` = the province).
+    national_code : str
+        Code of the national rows.
+
+    Returns
+    -------
+    DataFrame
+        The Indicators contract. Province rows are the province totals (re-parented to the
+        nation, level ``province``); national rows (level ``national``) are Σ numerators /
+        Σ denominators over every reporting unit of the country (equal to Σ over the
+        provinces, which are themselves sums over their units), with
+        :func:`national_targets`.
+    """
+    from analysis.measure.catalogue import load_catalogue
+    from analysis.measure.indicators import compute_indicators
+
+    total = compute_indicators(
+        summary, province_code=national_code, targets=national_targets(len(province_indicators))
+    )
+    total = total.loc[total["unit_code"] == national_code].copy()
+    total["level"] = NATIONAL_LEVEL
+    rows = []
+    for code, ind in province_indicators.items():
+        part = ind.loc[ind["unit_code"] == code].copy()
+        part["parent_code"] = national_code
+        rows.append(part)
+    out = pd.concat([total, *rows], ignore_index=True)
+    order = {i.id: k for k, i in enumerate(load_catalogue())}
+    out["_ind"] = out["indicator_id"].map(order)
+    out["_lvl"] = (out["level"] != NATIONAL_LEVEL).astype(int)
+    out = out.sort_values(["_ind", "_lvl", "unit_code", "year"], kind="stable")
+    return out.drop(columns=["_ind", "_lvl"]).reset_index(drop=True)
+
+
+def compute_country_review(
+    validation, assessment_ids: Iterable[str] | None = None
+) -> CountryReview:
+    """One Review per province and the national Review, from a multi-province input.
+
+    Parameters
+    ----------
+    validation : analysis.data.validate.ValidationResult
+        A result without errors whose units table has several ``province`` rows.
+    assessment_ids : iterable of str, optional
+        Assessments to compute; default all of ``params/assessments.yaml``.
+
+    Returns
+    -------
+    CountryReview
+        Unit codes must be unique across the country (they are the join keys of the input).
+        Targets: see :func:`national_targets`. The national code and name come from
+        ``params/plan.yaml`` (``national_code``, ``national_name_vi``).
+    """
+    from analysis.data.rules import period_rule_counts
+
+    plan = params.plan()
+    national_code = str(plan.get("national_code") or NATIONAL_LEVEL)
+    national_name = str(plan.get("national_name_vi") or "Toàn quốc")
+    tables = validation.data.tables
+    units = tables["units"].drop(columns=["_file", "_sheet", "_row"], errors="ignore")
+    province_rows = units.loc[units["level"] == "province"].sort_values("code", kind="stable")
+    provinces = [str(c) for c in province_rows["code"]]
+    if national_code in provinces:
+        raise ValueError(
+            f"Mã toàn quốc “{national_code}” (params/plan.yaml national_code) trùng mã một tỉnh."
+        )
+    names = dict(zip(province_rows["code"].astype(str), province_rows["name"].astype(str),
+                     strict=False))
+    owner = province_of_units(units)
+    findings = validation.findings_frame()
+    try:
+        rule_counts = period_rule_counts(tables)
+    except Exception:  # counts from the (capped) findings are the fallback
+        rule_counts = None
+    split_tables = {
+        name: _split_by_province(frame, TABLE_UNIT_COLUMNS.get(name, ""), owner, provinces)
+        for name, frame in tables.items()
+    }
+    summary = _split_by_province(validation.summary, "unit_code", owner, provinces)
+    split_findings = _split_by_province(findings, "unit_code", owner, provinces)
+    # findings that name no unit (a sheet's structure, …) belong to every province
+    unplaced = findings.loc[findings["unit_code"].astype(object).map(owner).isna()] \
+        if "unit_code" in findings.columns else findings.iloc[0:0]
+    completeness = _split_by_province(validation.completeness, "unit_code", owner, provinces)
+    counts = _split_by_province(rule_counts, "unit_code", owner, provinces)
+    reviews: dict[str, Review] = {}
+    for code in provinces:
+        own_findings = split_findings[code]
+        if not unplaced.empty:
+            own_findings = pd.concat([own_findings, unplaced], ignore_index=True)
+        reviews[code] = _scope_review(
+            fingerprint=validation.data.fingerprint,
+            source_name=validation.data.source.name,
+            units=split_tables["units"][code],
+            summary=summary[code],
+            tables={name: parts[code] for name, parts in split_tables.items()},
+            findings=own_findings.reset_index(drop=True),
+            completeness=completeness[code],
+            rule_counts=counts[code],
+            province_code=code,
+            province_name=names[code],
+            assessment_ids=assessment_ids,
+        )
+    indicators = national_indicators(
+        validation.summary, {code: r.indicators for code, r in reviews.items()}, national_code
+    )
+    national_units = province_rows.assign(parent_code=national_code).reset_index(drop=True)
+    national = Review(
+        fingerprint=validation.data.fingerprint,
+        source_name=validation.data.source.name,
+        units=national_units,
+        reporting_units=national_units,
+        province_code=national_code,
+        province_name=national_name,
+        indicators=indicators,
+        findings=findings,
+        completeness=validation.completeness,
+        data_years=sorted(int(y) for y in np.unique(indicators["year"].dropna())),
+    )
+    named = set(findings["unit_code"].dropna().astype(str)) if "unit_code" in findings else set()
+    if validation.completeness is not None and "unit_code" in validation.completeness:
+        named |= set(validation.completeness["unit_code"].dropna().astype(str))
+    national.unit_provinces = {
+        str(code): str(prov) for code, prov in owner.dropna().items() if code in named
+    }
+    ids = list(assessment_ids) if assessment_ids is not None else list(params.assessments())
+    for assessment_id in ids:
+        national.assessments[assessment_id] = assess(
+            indicators,
+            {},
+            findings,
+            params.assessment(assessment_id),
+            total_level=NATIONAL_LEVEL,
+            reporting_levels=("province",),
+        )
+    return CountryReview(national=national, provinces=reviews)
+
+
+def compute_build_review(
+    validation, assessment_ids: Iterable[str] | None = None
+) -> Review | CountryReview:
+    """:func:`compute_country_review` for a multi-province input, else :func:`compute_review`."""
+    units = validation.data.tables["units"]
+    if is_country(units):
+        return compute_country_review(validation, assessment_ids)
+    return compute_review(validation, assessment_ids)
