@@ -10,9 +10,11 @@ Layout of a sheet ("PL1", "PL2", …), the same as :func:`tables.appendix_html`:
 
 Numbers are stored as numbers (never text): a percent as e.g. ``88.4`` with number format
 ``0.0``, a count as an integer with ``#,##0``; Excel shows them with the reader's own decimal
-and thousands separators. The total row holds values, not formulas, so the file reads the same
-without recalculation; for a count table it equals the sum of the rows (checked upstream by
-:func:`tables.appendix_frame`).
+and thousands separators. The only text cells are the ``"<3"`` and ``"x"`` of a table in
+publishing mode (:mod:`analysis.present.appendices`), so the cells still shown stay numbers.
+The total row holds values, not formulas, so the file reads the same without recalculation;
+for a count table it equals the sum of the rows (checked upstream by
+:func:`tables.appendix_frame`), hidden cells included.
 
 Reproducible: workbook dates and zip-entry times come from ``SOURCE_DATE_EPOCH`` (default
 2020-01-01T00:00:00 UTC), so two writes of the same tables are byte-identical. The file is
@@ -78,10 +80,14 @@ def _sheet_name(number: Any) -> str:
     return f"PL{number}"
 
 
-def _number(value: float | None, unit: str) -> float | int | None:
-    """A real number for the cell (``int`` for whole counts)."""
-    if value is None:
-        return None
+def _number(value: float | str | None, unit: str) -> float | int | str | None:
+    """A real number for the cell (``int`` for whole counts); text stays text.
+
+    Text is a cell hidden in publishing mode (``"<3"``, ``"x"``: :mod:`analysis.present.suppress`),
+    written as a string so that every cell still shown remains a number Excel can sum.
+    """
+    if value is None or isinstance(value, str):
+        return value
     if unit == "count" and float(value).is_integer():
         return int(value)
     return float(value)

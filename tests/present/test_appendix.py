@@ -207,3 +207,35 @@ class TestReproducible:
             write_appendix_xlsx([{"number": 1, "title_vi": "x"}], target)
         assert target.read_bytes() == b"old"
         assert [p.name for p in Path(tmp_path).iterdir()] == ["phu_luc.xlsx"]
+
+
+class TestPublishingMode:
+    """Cells hidden in publishing mode ("<3", "x") are text; every other cell stays a number."""
+
+    def hidden_frame(self) -> pd.DataFrame:
+        frame = count_frame()
+        attrs = dict(frame.attrs)
+        frame[2017] = frame[2017].astype(object)
+        frame.loc["son_dong", 2017] = "<3"
+        frame.loc["cong_an", 2017] = "x"
+        frame.attrs = attrs
+        return frame
+
+    def test_workbook_cells(self, tmp_path):
+        spec = {"number": 3, "title_vi": "Số đảng viên mới kết nạp", "frame": self.hidden_frame(),
+                "unit_label": "người", "note_vi": "Bản công bố: “<3” là ô có 1 hoặc 2 người."}
+        ws = openpyxl.load_workbook(write_appendix_xlsx([spec], tmp_path / "a.xlsx"))["PL3"]
+        rows = {r[1]: r[2:] for r in table_rows(ws)}
+        assert rows["Huyện Sơn Động"] == (140, "<3")
+        assert rows["Đảng bộ Công an tỉnh"] == (None, "x")
+        assert rows["Huyện Yên Thế"] == (1170, 1180)
+        assert rows["Toàn tỉnh"] == (1310, 1377)  # the real total, still a number
+        notes = [c.value for c in ws["A"] if isinstance(c.value, str)]
+        assert "- Bản công bố: “<3” là ô có 1 hoặc 2 người." in notes
+
+    def test_html_cells(self):
+        from analysis.present.tables import appendix_html
+
+        page = appendix_html(self.hidden_frame(), 3, "Số đảng viên mới kết nạp", "người")
+        assert '<td class="num">&lt;3</td>' in page and '<td class="num">x</td>' in page
+        assert '<td class="num">1.180</td>' in page  # Vietnamese thousands separator
