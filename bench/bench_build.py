@@ -1,18 +1,33 @@
 """Benchmark: the full build against the naive CLI chain over the same notebooks.
 
-Prints: the full build's wall time (both assessments, every unit and the province, HTML + PDF
-+ Excel) into a fresh folder; a rebuild with nothing changed; and the naive chain
-(``papermill`` CLI, ``jupyter nbconvert --to html --no-input``, ``weasyprint`` CLI, one process
-each, one report after another) on a sample of reports, scaled to the same number of reports.
-Goals (issue 4): ≥ 6× faster than the naive chain, under 60 s; the rebuild under 3 s.
+Prints, for the demo data (both assessments, every unit and the province, HTML + PDF + Excel):
 
-Run: ``.venv/bin/python bench/bench_build.py [--sample 3] [--jobs 2]``.
+- the full build's wall time into a fresh folder, with its total CPU seconds (the build and
+  every worker and kernel it started) and the load average around it: on a shared machine
+  the wall time depends on the other processes, the CPU seconds much less;
+- per-report CPU seconds, median by kind (province, district, sector committee), from the
+  build's own record (``.cache/build-times.json``: the kernel's CPU plus the worker's);
+- the serial phases, in this process (``time.process_time``): validation, indicators and
+  review, and one worker's warm-up (kernel start with its imports, renderer warm-up);
+- a rebuild with nothing changed;
+- the naive chain (``papermill`` CLI, ``jupyter nbconvert --to html --no-input``,
+  ``weasyprint`` CLI, one process each, one report after another) on a sample of reports,
+  scaled to the same number of reports, and the speed-up ratio.
+
+Goals (issue 4): under 60 s wall on 2 cores and ≥ 6× faster than the naive chain; the
+rebuild under 3 s.
+
+Run: ``.venv/bin/python bench/bench_build.py [--sample 3] [--jobs 2] [--skip-naive]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -24,11 +39,66 @@ from analysis import config
 BIN = Path(sys.executable).parent
 
 
-def run_build(out: Path, jobs: int) -> float:
-    t = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "analysis", "build", "--out", str(out),
-                    "--jobs", str(jobs)], check=True, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - t
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _load() -> str:
+    return "/".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def run_build(out: Path, jobs: int | None, force: bool = False) -> tuple[float, float]:
+    """Wall and CPU seconds of one ``python -m analysis build`` (CPU: it and its children)."""
+    cmd = [sys.executable, "-m", "analysis", "build", "--out", str(out)]
+    if jobs:
+        cmd += ["--jobs", str(jobs)]
+    if force:
+        cmd.append("--force")
+    cpu0, t = _children_cpu(), time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, cwd=config.PROJ_ROOT)
+    return time.perf_counter() - t, _children_cpu() - cpu0
+
+
+def per_report_cpu(out: Path) -> dict[str, list[float]]:
+    """CPU seconds of each built report, by kind, from the build's own record."""
+    record = json.loads((out / ".cache" / "build-times.json").read_text(encoding="utf-8"))
+    kinds: dict[str, list[float]] = {}
+    for row in record.values():
+        if row.get("cpu_seconds") is not None:
+            kinds.setdefault(row["kind"], []).append(row["cpu_seconds"])
+    return kinds
+
+
+def serial_phases() -> dict[str, float]:
+    """CPU seconds of the phases that run before the reports, measured in this process."""
+    from analysis.data.validate import validate_input
+    from analysis.measure import review as review_module
+
+    phases = {}
+    t = time.process_time()
+    validation = validate_input(config.DEMO_DATA_DIR)
+    phases["validation"] = time.process_time() - t
+    compute = getattr(review_module, "compute_build_review", review_module.compute_review)
+    t = time.process_time()
+    compute(validation)
+    phases["indicators + review"] = time.process_time() - t
+
+    from analysis.run import executor
+
+    t = time.process_time()
+    kernel = executor.WarmKernel(cwd=config.PROJ_ROOT).start()
+    try:
+        kernel_cpu = executor._process_cpu_seconds(executor._kernel_pid(kernel)) or 0.0
+    finally:
+        kernel.shutdown()
+    phases["worker warm-up: kernel start + preload"] = time.process_time() - t + kernel_cpu
+    t = time.process_time()
+    from analysis.run import render
+
+    render.warm_up()
+    phases["worker warm-up: renderer"] = time.process_time() - t
+    return phases
 
 
 def naive_chain(work: Path, bundle: Path, units: list[tuple[str, str]]) -> float:
@@ -61,18 +131,27 @@ def naive_chain(work: Path, bundle: Path, units: list[tuple[str, str]]) -> float
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sample", type=int, default=3, help="reports timed on the naive chain")
-    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--jobs", type=int, default=None, help="workers (default: the build's)")
+    parser.add_argument("--skip-naive", action="store_true", help="do not time the naive chain")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "out"
-        full = run_build(out, args.jobs)
+        load_before = _load()
+        full, full_cpu = run_build(out, args.jobs, force=True)
         reports = sorted(out.glob("*/*/report.html"))
-        print(f"full build: {len(reports)} reports (HTML + PDF) + appendices + index "
-              f"in {full:.1f} s ({len(reports) / full * 60:.0f} reports/min)")
-        again = run_build(out, args.jobs)
-        print(f"rebuild with nothing changed: {again:.1f} s")
-
+        print(f"full build: {len(reports)} reports (HTML + PDF) + appendices + index in "
+              f"{full:.1f} s wall, {full_cpu:.0f} s CPU (load average before {load_before}, "
+              f"after {_load()}; {os.cpu_count()} cores)")
+        for kind, values in sorted(per_report_cpu(out).items()):
+            print(f"  per report CPU, {kind}: median {statistics.median(values):.2f} s "
+                  f"(min {min(values):.2f}, max {max(values):.2f}, n={len(values)})")
+        again, _ = run_build(out, args.jobs)
+        print(f"rebuild with nothing changed: {again:.2f} s wall")
+        for name, seconds in serial_phases().items():
+            print(f"  serial phase CPU, {name}: {seconds:.2f} s")
+        if args.skip_naive:
+            return
         bundle = next((out / ".cache").glob("review-*.pkl"))
         sample = [("bac_giang", "final"), ("son_dong", "final"), ("hiep_hoa", "midterm"),
                   ("luc_nam", "final"), ("khoi_co_quan", "midterm")][: args.sample]
@@ -84,7 +163,7 @@ def main() -> None:
         scaled = per_report * len(reports)
         print(f"naive CLI chain: {per_report:.1f} s per report on {len(sample)} reports; "
               f"{scaled:.0f} s for {len(reports)} reports (scaled)")
-        print(f"speed-up: {scaled / full:.1f}x")
+        print(f"speed-up: {scaled / full:.1f}x (load average now {_load()})")
 
 
 if __name__ == "__main__":

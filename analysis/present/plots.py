@@ -52,6 +52,7 @@ __all__ = [
     "fig_to_png_bytes",
     "fig_to_svg_bytes",
     "funnel_plot",
+    "funnel_png",
     "legend_below",
     "ranked_dot_plot",
     "small_multiples",
@@ -417,6 +418,7 @@ def trend_chart(
     noun: str | None = None,
     unit_label: str | None = None,
     breaks: Iterable[str] = (),
+    partial_years: Iterable[int] = (),
     height_cm: float = 8.0,
 ) -> Figure:
     """Values of one indicator for one unit by year, with what a reader needs to judge them.
@@ -444,6 +446,12 @@ def trend_chart(
         Name of the series in the legend (default "Đơn vị").
     breaks
         Series-break codes to mark besides those in ``series_df["series_break"]``.
+    partial_years
+        Years whose data cover part of the year (an assessment's ``partial_years``), besides
+        the rows flagged ``partial``/``partial_year``. Such a point is drawn apart: a hollow
+        marker joined by a dotted line, with its own 95% interval dotted, ``*`` after its value
+        and its year. A projection to the same year is set a little to the right of it, with
+        a diamond marker, so that its interval is never read as the point's.
 
     Returns
     -------
@@ -468,6 +476,7 @@ def trend_chart(
     values = _num(_col(df, "value"))
     ok = np.isfinite(values)
     partial = _flag(df, "partial") | _flag(df, "partial_year")
+    partial |= np.isin(years, [int(y) for y in partial_years])
     x_years = set(years.tolist())
 
     if not ok.any():
@@ -475,28 +484,35 @@ def trend_chart(
     # interval first, so the dots sit on top
     lower, upper = _num(_col(df, "lower_95")), _num(_col(df, "upper_95"))
     has_ci = ok & np.isfinite(lower) & np.isfinite(upper)
-    if has_ci.any():
-        yerr = np.vstack(
-            [
-                np.clip(values[has_ci] - lower[has_ci], 0, None),
-                np.clip(upper[has_ci] - values[has_ci], 0, None),
-            ]
-        )
-        ax.errorbar(
-            years[has_ci],
-            values[has_ci],
-            yerr=yerr,
+    for sel, gid, style in (
+        (has_ci & ~partial, "ci_95", dict(alpha=0.6, label="Khoảng tin cậy 95%")),
+        (has_ci & partial, "ci_95_partial", dict(alpha=0.8)),
+    ):
+        if not sel.any():
+            continue
+        bars = ax.errorbar(
+            years[sel],
+            values[sel],
+            yerr=np.vstack(
+                [
+                    np.clip(values[sel] - lower[sel], 0, None),
+                    np.clip(upper[sel] - values[sel], 0, None),
+                ]
+            ),
             fmt="none",
             ecolor=UNIT_COLOUR,
             elinewidth=1,
             capsize=3,
-            alpha=0.6,
-            gid="ci_95",
-            label="Khoảng tin cậy 95%",
+            gid=gid,
+            **style,
         )
+        if gid == "ci_95_partial":
+            for line in bars.lines[2]:
+                line.set_linestyle(":")
+    full = ok & ~partial
     ax.plot(
-        years[ok],
-        values[ok],
+        years[full],
+        values[full],
         marker="o",
         color=UNIT_COLOUR,
         lw=1.6,
@@ -505,6 +521,19 @@ def trend_chart(
         label=unit_label or "Đơn vị",
     )
     if (ok & partial).any():
+        # a part-year value is not comparable with whole years: joined by a dotted line
+        # to the last whole year before it, and hollow
+        first = years[ok & partial].min()
+        before = full & (years < first)
+        link = (years == years[before].max()) & before if before.any() else before
+        ax.plot(
+            years[link | (ok & partial)],
+            values[link | (ok & partial)],
+            ls=":",
+            lw=1.2,
+            color=UNIT_COLOUR,
+            gid="partial_link",
+        )
         ax.plot(
             years[ok & partial],
             values[ok & partial],
@@ -513,13 +542,15 @@ def trend_chart(
             ms=6,
             mfc="white",
             mec=UNIT_COLOUR,
+            mew=1.4,
+            zorder=3,
             gid="partial",
-            label="* Số liệu chưa đầy đủ",
+            label="* Số liệu chưa đủ cả năm",
         )
     halo = [patheffects.withStroke(linewidth=2.5, foreground="white")]
-    for y, v in zip(years[ok], values[ok], strict=True):
+    for y, v, is_part in zip(years[ok], values[ok], partial[ok], strict=True):
         ax.annotate(
-            fmt_value(v, unit, decimals=1 if unit == "percent" else 0),
+            fmt_value(v, unit, decimals=1 if unit == "percent" else 0) + ("*" if is_part else ""),
             (y, v),
             textcoords="offset points",
             xytext=(-5, 5),
@@ -600,9 +631,12 @@ def trend_chart(
     l_year, l_value = _get(progress_row, "latest_year"), _get(progress_row, "latest_value")
     if p_year is not None and p_value is not None and l_year is not None and l_value is not None:
         p_year, l_year = int(p_year), int(l_year)
+        # dodged right of an observed (part-year) point of the same year, and a diamond
+        # rather than its hollow circle: the projection interval is not that point's
+        p_x = p_year + 0.2 if (ok & (years == p_year)).any() else p_year
         if p_year > l_year:
             ax.plot(
-                [l_year, p_year],
+                [l_year, p_x],
                 [float(l_value), float(p_value)],
                 ls="--",
                 color=UNIT_COLOUR,
@@ -616,7 +650,7 @@ def trend_chart(
             )
             if p_low is not None and p_high is not None:
                 ax.fill(
-                    [l_year, p_year, p_year],
+                    [l_year, p_x, p_x],
                     [float(l_value), float(p_low), float(p_high)],
                     color=UNIT_COLOUR,
                     alpha=0.12,
@@ -625,13 +659,14 @@ def trend_chart(
                     label="Khoảng dự báo",
                 )
                 ax.errorbar(
-                    [p_year],
+                    [p_x],
                     [float(p_value)],
                     yerr=[
                         [max(float(p_value) - float(p_low), 0)],
                         [max(float(p_high) - float(p_value), 0)],
                     ],
-                    fmt="o",
+                    fmt="D",
+                    ms=4,
                     mfc="white",
                     color=UNIT_COLOUR,
                     capsize=3,
@@ -699,9 +734,32 @@ def funnel_plot(
         Optional smooth limits from the measure wing (``denominator, funnel_95_lower, …``) on a
         grid of denominators. Without it the limits are drawn through the units' own limits
         (exact at each unit, straight between them).
-    """
-    from matplotlib import patheffects
 
+    See Also
+    --------
+    funnel_png : the same chart as PNG bytes, its province-wide part drawn once for every unit.
+    """
+    fig, ax, points = _funnel_base(
+        funnel_df, unit_names, limits=limits, title_vi=title_vi, polarity=polarity,
+        height_cm=height_cm,
+    )
+    specs = _funnel_label_specs(points, highlight)
+    _funnel_labels(ax, points, highlight, _place_labels(ax, specs))
+    return fig
+
+
+def _funnel_base(
+    funnel_df: pd.DataFrame,
+    unit_names: Mapping[str, str],
+    *,
+    limits: pd.DataFrame | None,
+    title_vi: str,
+    polarity: str | None,
+    height_cm: float,
+) -> tuple[Figure, Axes, list[tuple[float, float, str, str]]]:
+    """Everything of a funnel plot but the point labels and the highlight ring: the part
+    that is the same in every unit's report. Returns the figure, its axes and the labelled
+    points ``(x, y, unit_code, short name)``."""
     df = funnel_df.copy()
     if "level" in df.columns:
         df = df[df["level"].fillna("") != "province"]
@@ -768,43 +826,160 @@ def funnel_plot(
     bottom, top = ax.get_ylim()
     if top > 100:
         ax.set_ylim(bottom, 100.5)
-    labels = [
-        (xi, yi, L.short_name(unit_names.get(code, code)), 7 if code == highlight else 6)
+    points = [
+        (float(xi), float(yi), str(code), L.short_name(unit_names.get(code, code)))
         for xi, yi, code in zip(x[ok], y[ok], codes[ok], strict=True)
     ]
-    placements = _place_labels(ax, labels)
-    for (xi, yi, text, size), code, (dx, dy, ha) in zip(labels, codes[ok], placements, strict=True):
-        is_hl = code == highlight
-        ax.annotate(
-            text,
-            (xi, yi),
-            textcoords="offset points",
-            xytext=(dx, dy),
-            ha=ha,
-            fontsize=size,
-            fontweight="bold" if is_hl else "normal",
-            color=HIGHLIGHT_COLOUR if is_hl else "#333333",
-            gid=f"label_{code}",
-            path_effects=[patheffects.withStroke(linewidth=2, foreground="white")],
-            zorder=5 if is_hl else 4,
-        )
-        if is_hl:
-            ax.scatter(
-                [xi],
-                [yi],
-                s=110,
-                facecolors="none",
-                edgecolors=HIGHLIGHT_COLOUR,
-                linewidths=1.4,
-                zorder=4,
-                gid="highlight",
-            )
     ax.xaxis.set_major_formatter(vi_formatter("number"))
     ax.yaxis.set_major_formatter(vi_formatter("number"))
     ax.set_xlabel("Số được đánh giá (mẫu số)")
     ax.set_ylabel("Tỷ lệ (%)")
     _legend_below(fig, ax, ncol=3)
-    return fig
+    return fig, ax, points
+
+
+def _funnel_label_specs(
+    points: list[tuple[float, float, str, str]], highlight: str | None
+) -> list[tuple[float, float, str, float]]:
+    return [(x, y, name, 7 if code == highlight else 6) for x, y, code, name in points]
+
+
+def _funnel_labels(ax: Axes, points, highlight: str | None, placements) -> list:
+    """The point labels (the highlighted unit's bold and red) and the highlight ring."""
+    from matplotlib import patheffects
+
+    artists = []
+    specs = _funnel_label_specs(points, highlight)
+    for (xi, yi, text, size), (_, _, code, _), (dx, dy, ha) in zip(
+        specs, points, placements, strict=True
+    ):
+        is_hl = code == highlight
+        artists.append(
+            ax.annotate(
+                text,
+                (xi, yi),
+                textcoords="offset points",
+                xytext=(dx, dy),
+                ha=ha,
+                fontsize=size,
+                fontweight="bold" if is_hl else "normal",
+                color=HIGHLIGHT_COLOUR if is_hl else "#333333",
+                gid=f"label_{code}",
+                path_effects=[patheffects.withStroke(linewidth=2, foreground="white")],
+                zorder=5 if is_hl else 4,
+            )
+        )
+        if is_hl:
+            artists.append(
+                ax.scatter(
+                    [xi],
+                    [yi],
+                    s=110,
+                    facecolors="none",
+                    edgecolors=HIGHLIGHT_COLOUR,
+                    linewidths=1.4,
+                    zorder=4,
+                    gid="highlight",
+                )
+            )
+    return artists
+
+
+class _FunnelCanvas:
+    """One funnel chart drawn once without its labels (pixels kept), then finished for any
+    highlighted unit by drawing only the labels and the ring over a copy of those pixels
+    (matplotlib's "blitting"). The label placement of every possible highlight is computed
+    on the chart as :func:`funnel_plot` computes it, and the margins are laid out with the
+    labels present, so the result is the chart :func:`funnel_plot` draws."""
+
+    def __init__(self, funnel_df, unit_names, *, limits, title_vi, polarity, height_cm, dpi):
+        fig, ax, points = _funnel_base(
+            funnel_df, unit_names, limits=limits, title_vi=title_vi, polarity=polarity,
+            height_cm=height_cm,
+        )
+        self.fig, self.ax, self.points = fig, ax, points
+        codes = [code for _, _, code, _ in points]
+        self.placements = {
+            hl: _place_labels(ax, _funnel_label_specs(points, hl)) for hl in [None, *codes]
+        }
+        fig.dpi = dpi
+        labels = _funnel_labels(ax, points, None, self.placements[None])
+        fig.canvas.draw()  # lays the chart out with its labels (they can widen the margins)
+        for artist in labels:
+            artist.remove()
+        fig.set_layout_engine("none")  # keep that layout for the draw without labels
+        fig.canvas.draw()
+        self.background = fig.canvas.copy_from_bbox(fig.bbox)
+
+    def png(self, highlight: str | None) -> bytes:
+        canvas = self.fig.canvas
+        canvas.restore_region(self.background)
+        placements = self.placements.get(highlight)
+        if placements is None:  # not a unit of the chart: no highlight, as funnel_plot does
+            highlight, placements = None, self.placements[None]
+        artists = _funnel_labels(self.ax, self.points, highlight, placements)
+        try:
+            for artist in sorted(artists, key=lambda a: a.get_zorder()):  # stable: as drawn
+                self.ax.draw_artist(artist)
+            data = _rgba_png(np.asarray(canvas.buffer_rgba()))
+        finally:
+            for artist in artists:
+                artist.remove()
+        if data is None:  # pragma: no cover - the figure is opaque white
+            raise RuntimeError("funnel chart is not opaque")
+        return data
+
+
+#: Funnel charts kept per process (the province-wide part of each target's chart, for every
+#: unit's report of a build); a warm kernel keeps them across reports. Keyed by content.
+_FUNNEL_CACHE: dict[str, _FunnelCanvas] = {}
+FUNNEL_CACHE_SIZE = 32
+
+
+def _content_key(*parts: Any) -> str:
+    import hashlib
+    import pickle
+
+    digest = hashlib.sha256()
+    for part in parts:
+        if isinstance(part, pd.DataFrame):
+            digest.update(pickle.dumps((list(part.columns), part.to_numpy().tolist()), 4))
+        else:
+            digest.update(repr(part).encode("utf-8"))
+    return digest.hexdigest()
+
+
+def funnel_png(
+    funnel_df: pd.DataFrame,
+    unit_names: Mapping[str, str],
+    highlight: str | None = None,
+    *,
+    limits: pd.DataFrame | None = None,
+    title_vi: str = "",
+    polarity: str | None = None,
+    height_cm: float = 10.0,
+    dpi: int = 150,
+) -> bytes:
+    """:func:`funnel_plot` as PNG bytes at ``dpi``, drawn once per process for all units.
+
+    Every unit's report shows the same funnel with its own unit highlighted: the chart
+    without labels is drawn the first time and kept (:data:`FUNNEL_CACHE_SIZE` charts, keyed
+    by the content of the arguments), then each call draws only the labels and the ring.
+    Same arguments, same bytes.
+    """
+    names = {code: unit_names.get(code, code) for code in _col(funnel_df, "unit_code", "")}
+    key = _content_key(funnel_df, limits, sorted(names.items()), title_vi, polarity,
+                       height_cm, dpi)
+    entry = _FUNNEL_CACHE.pop(key, None)
+    if entry is None:
+        apply_style()
+        entry = _FunnelCanvas(funnel_df, unit_names, limits=limits, title_vi=title_vi,
+                              polarity=polarity, height_cm=height_cm, dpi=dpi)
+    _FUNNEL_CACHE[key] = entry  # most recently used last
+    while len(_FUNNEL_CACHE) > FUNNEL_CACHE_SIZE:
+        _FUNNEL_CACHE.pop(next(iter(_FUNNEL_CACHE)))
+    apply_style()
+    return entry.png(highlight)
 
 
 _LABEL_SPOTS = [
@@ -1101,7 +1276,12 @@ def small_multiples(
     ncols = max(1, min(ncols, len(ids) or 1))
     nrows = max(1, math.ceil(len(ids) / ncols))
     fig = _figure(1.2 + 3.6 * nrows, nrows, ncols, measure_texts=False)
-    axes = fig.subplots(nrows, ncols, squeeze=False)
+    # only the panels that are used (an Axes costs ~10 ms to make and to lay out): the
+    # layout engine places the i-th Axes in row i // ncols, column i % ncols
+    grid = fig.add_gridspec(nrows, ncols)
+    axes = np.array(
+        [fig.add_subplot(grid[i // ncols, i % ncols]) for i in range(max(1, len(ids)))]
+    )
     df = indicators_df[indicators_df["unit_code"].astype(str) == str(unit_code)]
     if "breakdown" in df.columns:
         df = df[df["breakdown"].fillna("").astype(str).isin(["", "total", "all"])]
@@ -1112,7 +1292,7 @@ def small_multiples(
         for key, direction in zip(mine["indicator_id"], mine["trend_direction"], strict=True):
             directions.setdefault(key, direction)
     for i, ax in enumerate(axes.flat):
-        if i >= len(ids):
+        if i >= len(ids):  # no indicator at all: one empty panel
             ax.set_visible(False)
             continue
         ident = ids[i]
@@ -1198,7 +1378,6 @@ def _agg_png(fig: Figure, dpi: float) -> bytes | None:
     same figure gives the same bytes. ``None`` when the figure is not on a plain Agg canvas
     or is not opaque (then ``savefig`` does it)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from PIL import Image
 
     canvas = fig.canvas
     if type(canvas) is not FigureCanvasAgg:
@@ -1207,15 +1386,21 @@ def _agg_png(fig: Figure, dpi: float) -> bytes | None:
     try:
         fig.dpi = dpi
         canvas.draw()
-        rgba = np.asarray(canvas.buffer_rgba())
-        if rgba[..., 3].min() != 255:
-            return None
-        image = Image.fromarray(np.ascontiguousarray(rgba[..., :3]), "RGB")
-        buffer = io.BytesIO()
-        image.save(buffer, format="PNG", compress_level=PNG_COMPRESS_LEVEL)
-        return buffer.getvalue()
+        return _rgba_png(np.asarray(canvas.buffer_rgba()))
     finally:
         fig.dpi = old_dpi
+
+
+def _rgba_png(rgba: np.ndarray) -> bytes | None:
+    """An opaque RGBA buffer as 8-bit RGB PNG bytes (no text chunks), else None."""
+    from PIL import Image
+
+    if rgba[..., 3].min() != 255:
+        return None
+    image = Image.fromarray(np.ascontiguousarray(rgba[..., :3]), "RGB")
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", compress_level=PNG_COMPRESS_LEVEL)
+    return buffer.getvalue()
 
 
 def fig_to_png_bytes(fig: Figure, dpi: int = 150) -> bytes:

@@ -146,6 +146,7 @@ def clear_cache() -> None:
         _BUNDLE_CACHE.clear()
         _COMPUTED_CACHE.clear()
         _SHARED.clear()
+        _SPECS.clear()
 
 
 def _remember(cache_dict: dict, key: tuple, value: Review) -> None:
@@ -476,6 +477,15 @@ def _figure(fig: Figure, alt: str, caption: str = "") -> str:
     return f'<figure class="chart"><img src="{uri}" alt="{html.escape(alt)}">{cap}</figure>'
 
 
+def _figure_png(png: bytes, alt: str, caption: str = "") -> str:
+    """Like :func:`_figure` for a chart already encoded as PNG bytes."""
+    import base64
+
+    uri = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+    cap = f"<figcaption>{html.escape(caption)}</figcaption>" if caption else ""
+    return f'<figure class="chart"><img src="{uri}" alt="{html.escape(alt)}">{cap}</figure>'
+
+
 def _styled(styler, css: str = "avoid-break", wide: str = "tbl-wide") -> str:
     """Styler HTML with the print class (``avoid-break`` for small tables, ``long`` else),
     in a ``<div>`` of the same class (so that the caption stays with its table) and of class
@@ -728,6 +738,7 @@ def _trend(ctx: ReportContext, indicator) -> str:
         province_series=province[["year", "value"]] if province is not None else None,
         unit=indicator.unit,
         unit_label=ctx.short_name if not ctx.is_province else L.labels()["province_total"],
+        partial_years=ctx.partial_years,
         height_cm=7.0,
     )
     caption = (
@@ -758,13 +769,16 @@ def _comparison(ctx: ReportContext, indicator) -> str:
         funnel = ctx.funnels_by_id.get(indicator.id)
         if funnel is None or funnel.empty:
             return _p("Không đủ số liệu để so sánh các đơn vị.", "note")
-        fig = plots.funnel_plot(funnel, ctx.unit_names, highlight=highlight, height_cm=9.0)
+        # the funnel is the same in every unit's report but for the highlight: drawn once
+        png = plots.funnel_png(
+            funnel, ctx.unit_names, highlight=highlight, height_cm=9.0, dpi=CHART_DPI
+        )
         caption = (
             f"So sánh các đơn vị năm {latest} (biểu đồ phễu): mỗi điểm là một đơn vị, trục "
             "ngang là số được đánh giá; điểm nằm ngoài đường giới hạn 95% hoặc 99,8% khác toàn "
             "tỉnh nhiều hơn mức có thể do quy mô nhỏ."
         )
-        parts.append(_figure(fig, f"{indicator.id}: so sánh các đơn vị", caption))
+        parts.append(_figure_png(png, f"{indicator.id}: so sánh các đơn vị", caption))
         if highlight is not None:
             mine = funnel.loc[funnel["unit_code"] == highlight]
             if not mine.empty:
@@ -1562,9 +1576,10 @@ def _findings(ctx: ReportContext) -> str:
     return "\n".join(parts)
 
 
-def data_notes_section(ctx: ReportContext) -> HTML:
+def data_notes_section(ctx: ReportContext, publish: bool = False) -> HTML:
     """Completeness, the validation warnings that touched the unit (≤ 30 + a count), methods in
-    three plain sentences, the input fingerprint, part-year and series-break notes."""
+    three plain sentences, the input fingerprint, part-year and series-break notes; with
+    ``publish=True`` also the small-count suppression rule of the appendix tables."""
     review = ctx.review
     parts = ["<h3>Mức độ đầy đủ của số liệu</h3>", _completeness(ctx)]
     parts.append(
@@ -1609,6 +1624,10 @@ def data_notes_section(ctx: ReportContext) -> HTML:
         f"Dữ liệu đầu vào: {Path(str(review.source_name)).name}; mã kiểm tra (dấu vân tay) "
         f"{review.fingerprint}. Cùng mã kiểm tra là cùng một bộ số liệu."
     )
+    if publish:
+        from analysis.present.appendices import PUBLISH_RULE_VI
+
+        notes.append(PUBLISH_RULE_VI)
     parts.append("<h3>Ghi chú khác</h3>")
     parts.append(_list(notes, "notes"))
     return _section(ctx, "data_notes", "\n".join(parts))
@@ -1633,25 +1652,92 @@ def _shared(review: Review, key: str, build) -> str:
     return value
 
 
-def _appendix_html(ctx: ReportContext) -> str:
+_SPECS: dict[tuple, tuple[weakref.ref, list]] = {}
+
+
+def _appendix_specs(review: Review, assessment_id: str, publish: bool) -> list[dict]:
+    """The appendix tables of one Review and assessment, built once per process while that
+    Review object lives (every report of the build reuses them)."""
     from analysis.present.appendices import appendix_specs
+
+    key = (id(review), assessment_id, publish)
+    with _LOCK:
+        entry = _SPECS.get(key)
+    if entry is not None and entry[0]() is review:
+        return entry[1]
+    specs = appendix_specs(review, assessment_id, publish=publish)
+    with _LOCK:
+        for k in [k for k, (ref, _) in _SPECS.items() if ref() is None]:
+            del _SPECS[k]
+        _SPECS[key] = (weakref.ref(review), specs)
+    return specs
+
+
+def _own_rows(frame: pd.DataFrame, unit_code: str, unit_name: str) -> pd.DataFrame:
+    """An appendix frame cut to one unit's row and the province totals row (a unit without
+    data for the table keeps an empty row: the reader sees it is missing)."""
+    from analysis.present.tables import NAME_COLUMN
+
+    total = frame.attrs.get("total_code")
+    keep = [unit_code] + ([total] if total in frame.index else [])
+    out = frame.reindex(keep)
+    out[NAME_COLUMN] = out[NAME_COLUMN].fillna(unit_name)
+    out.attrs = dict(frame.attrs)
+    return out
+
+
+def _appendix_html(ctx: ReportContext, publish: bool = False) -> str:
+    """The appendix tables: every unit on the province report; a unit's report shows its own
+    row and the province's (the full tables are the province report's and appendix.xlsx)."""
     from analysis.present.tables import appendix_html
 
-    specs = appendix_specs(ctx.review, ctx.assessment_id)
+    specs = _appendix_specs(ctx.review, ctx.assessment_id, publish)
     if not specs:
         return _p("Không có bảng phụ lục.", "note")
+    own = None if ctx.is_province else ctx.unit_code
     return "\n".join(
-        appendix_html(spec["frame"], spec["number"], spec["title_vi"], spec["unit_label"])
+        appendix_html(
+            spec["frame"] if own is None else _own_rows(spec["frame"], own, ctx.unit_name),
+            spec["number"],
+            spec["title_vi"] + ("" if own is None else f" – {ctx.unit_name}"),
+            spec["unit_label"],
+            note_vi=spec.get("note_vi"),
+        )
         for spec in specs
     )
 
 
-def appendix_section(ctx: ReportContext) -> HTML:
-    """Every appendix table ("Phụ lục 1 …"): units in rows, years in columns, totals row."""
-    body = _shared(ctx.review, f"appendix:{ctx.assessment_id}", lambda: _appendix_html(ctx))
+def appendix_section(ctx: ReportContext, publish: bool = False) -> HTML:
+    """The appendix tables ("Phụ lục 1 …"): units in rows, years in columns, totals row.
+
+    The province report has every reporting unit; a unit's report has the unit's row and the
+    province's (the full tables are in the province report and in ``appendix.xlsx``: reprinting
+    them in every unit's report would add pages nobody there reads).
+    ``publish=True`` (publishing mode): small counts of people are hidden as
+    :mod:`analysis.present.appendices` describes; the internal report keeps every number.
+    """
+    mode = "publish" if publish else "internal"
+    if ctx.is_province:
+        body = _shared(
+            ctx.review,
+            f"appendix:{ctx.assessment_id}:{mode}",
+            lambda: _appendix_html(ctx, publish),
+        )
+        scope = (
+            f"Các bảng dưới đây trình bày số liệu của tất cả các đơn vị thuộc "
+            f"{ctx.review.province_name} theo từng năm, dòng cuối là toàn tỉnh."
+        )
+    else:
+        body = _appendix_html(ctx, publish)
+        scope = (
+            f"Các bảng dưới đây trình bày số liệu của {ctx.unit_name} theo từng năm, dòng cuối "
+            "là toàn tỉnh; số liệu của tất cả các đơn vị có trong phụ lục của báo cáo toàn tỉnh "
+            "và trong tệp Excel phụ lục (appendix.xlsx) của kỳ đánh giá."
+        )
     intro = _p(
-        f"Phụ lục của báo cáo {ctx.unit_name}. Các bảng dưới đây trình bày số liệu của tất cả "
-        f"các đơn vị thuộc {ctx.review.province_name} theo từng năm, dòng cuối là toàn tỉnh."
+        f"Phụ lục của báo cáo {ctx.unit_name}. {scope}"
+        + (" Đây là bản công bố: các ô đếm ít người được ẩn (xem Ghi chú về số liệu)."
+           if publish else "")
     )
     return _display(
         '<section class="tccsd-report tccsd-section tccsd-appendices" id="muc-phu-luc">\n'

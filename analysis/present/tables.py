@@ -15,6 +15,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -661,7 +662,7 @@ class AppendixRow:
     kind: str  # "group" | "unit" | "total"
     stt: str
     label: str
-    values: list[float | None] = field(default_factory=list)
+    values: list[float | str | None] = field(default_factory=list)
 
 
 _ROMAN = ["I", "II", "III", "IV", "V", "VI"]
@@ -692,8 +693,12 @@ def appendix_layout(frame: pd.DataFrame) -> tuple[list[int | str], list[Appendix
     body = frame[~is_total.to_numpy()]
     totals = frame[is_total.to_numpy()]
 
-    def values_of(row: pd.Series) -> list[float | None]:
-        return [None if is_missing(row[c]) else float(row[c]) for c in year_cols]
+    def values_of(row: pd.Series) -> list[float | str | None]:
+        # text is a cell hidden in publishing mode ("<3", "x"; analysis.present.suppress)
+        return [
+            None if is_missing(row[c]) else row[c] if isinstance(row[c], str) else float(row[c])
+            for c in year_cols
+        ]
 
     groups = [g for g in _REPORTING_LEVELS if any(levels.get(c) == g for c in body.index)]
     use_groups = len(groups) > 1
@@ -798,6 +803,15 @@ _APPENDIX_TEMPLATE = """\
 """
 
 
+@lru_cache(maxsize=1)
+def _appendix_template():
+    """The compiled appendix template (compiled once per process, not once per table)."""
+    from jinja2 import Environment
+
+    env = Environment(autoescape=True, keep_trailing_newline=True)
+    return env.from_string(_APPENDIX_TEMPLATE)
+
+
 def appendix_html(
     frame: pd.DataFrame,
     number: int | str,
@@ -814,20 +828,17 @@ def appendix_html(
     (percent 1 decimal without the sign, counts with thousands dots), notes and "Nguồn: …".
     Every text is HTML-escaped (Jinja2 autoescape).
     """
-    from jinja2 import Environment
-
     unit = frame_unit(frame, unit_label)
     decimals = 1 if unit == "percent" else 0
     years, rows = appendix_layout(frame)
     printed = []
     for row in rows:
-        cells = [fmt_number(v, decimals) for v in row.values]
+        cells = [v if isinstance(v, str) else fmt_number(v, decimals) for v in row.values]
         printed.append({"kind": row.kind, "stt": row.stt, "label": row.label, "cells": cells})
     notes = appendix_notes(frame, unit)
     if note_vi:
         notes.insert(0, note_vi)
-    env = Environment(autoescape=True, keep_trailing_newline=True)
-    return env.from_string(_APPENDIX_TEMPLATE).render(
+    return _appendix_template().render(
         number=number,
         title=title_vi,
         unit_label=unit_label,

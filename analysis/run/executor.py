@@ -496,6 +496,7 @@ _PRELOAD_CODE = """\
 import importlib as _tccsd_il, sys as _tccsd_sys, types as _tccsd_types
 _tccsd_mod = _tccsd_sys.modules.setdefault("_tccsd_warm", _tccsd_types.ModuleType("_tccsd_warm"))
 _tccsd_mod.missing = []
+_tccsd_name = None  # defined even when there is nothing to preload (it is deleted below)
 for _tccsd_name in {modules!r}:
     try:
         _tccsd_il.import_module(_tccsd_name)
@@ -782,11 +783,52 @@ class JobResult:
     post_value: Any = None
     worker_pid: int | None = None
     kernel_restarts: int = 0
+    #: CPU seconds the job used: the kernel's (the notebook's cells) plus the worker's own
+    #: (papermill's client side and the ``post`` step). Unlike the wall times above it does
+    #: not grow when other processes load the machine. ``None`` when it could not be read.
+    cpu_seconds: float | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _process_cpu_seconds(pid: int | None) -> float | None:
+    """User + system CPU seconds of process ``pid`` so far (Linux ``/proc``), else None."""
+    if not pid:
+        return None
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            stat = fh.read()
+    except OSError:
+        return None
+    # fields after the parenthesised command name; utime and stime are fields 14 and 15
+    fields = stat[stat.rfind(b")") + 2 :].split()
+    try:
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (IndexError, ValueError, OSError):
+        return None
+
+
+def _kernel_pid(kernel: WarmKernel) -> int | None:
+    proc = getattr(getattr(kernel.km, "provisioner", None), "process", None)
+    return getattr(proc, "pid", None)
 
 
 def _run_job(kernel: WarmKernel, job: Job) -> JobResult:
     res = JobResult(key=job.key, ok=False, output_ipynb=job.output_ipynb, worker_pid=os.getpid())
+    own0 = time.process_time()
+    pid0 = _kernel_pid(kernel)
+    kernel_cpu0 = _process_cpu_seconds(pid0)
+    try:
+        return _run_job_steps(kernel, job, res)
+    finally:
+        # the kernel's CPU counts only when the same kernel ran the whole job (a replaced
+        # kernel took its CPU seconds with it)
+        pid1 = _kernel_pid(kernel)
+        kernel_cpu1 = _process_cpu_seconds(pid1)
+        if pid0 is not None and pid1 == pid0 and None not in (kernel_cpu0, kernel_cpu1):
+            res.cpu_seconds = time.process_time() - own0 + (kernel_cpu1 - kernel_cpu0)
+
+
+def _run_job_steps(kernel: WarmKernel, job: Job, res: JobResult) -> JobResult:
     restarts0 = kernel.restarts
     try:
         ex = kernel.execute(
@@ -922,6 +964,12 @@ class WarmKernelPool:
     which job each worker holds: a worker that dies fails only that job and is replaced.
     Workers are started with the ``spawn`` method (no fork of a parent that may run threads,
     e.g. a progress bar).
+
+    :meth:`start` launches the workers ahead of :meth:`run`, so that their kernel start and
+    warm-up (several CPU seconds each) overlap with work the caller does before it knows the
+    jobs (the build validates the data and computes the indicators meanwhile). :meth:`close`
+    stops workers that :meth:`run` never used (e.g. the data had errors). Without
+    :meth:`start`, :meth:`run` starts the workers itself.
     """
 
     #: Replacement workers started after crashes, at most, per run.
@@ -944,6 +992,24 @@ class WarmKernelPool:
             startup_timeout=startup_timeout,
         )
         self._ctx = multiprocessing.get_context("spawn")
+        self._started: list[_Worker] = []
+
+    def start(self) -> WarmKernelPool:
+        """Start the worker processes (and their kernels) now; :meth:`run` uses them."""
+        while len(self._started) < self.workers:
+            self._started.append(self._spawn())
+        return self
+
+    def close(self) -> None:
+        """Stop the workers started by :meth:`start` that :meth:`run` did not take over."""
+        started, self._started = self._started, []
+        self._stop(started)
+
+    def __enter__(self) -> WarmKernelPool:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def _spawn(self) -> _Worker:
         parent_conn, child_conn = self._ctx.Pipe(duplex=True)
@@ -970,6 +1036,7 @@ class WarmKernelPool:
         jobs = list(jobs)
         results: dict[int, JobResult] = {}
         if not jobs:
+            self.close()
             return []
         pending: deque[tuple[int, Job]] = deque(enumerate(jobs))
         workers: list[_Worker] = []
@@ -1032,7 +1099,11 @@ class WarmKernelPool:
                 workers.append(self._spawn())
 
         try:
-            for _ in range(min(self.workers, len(jobs))):
+            # take over the workers started ahead (spare ones are told to exit at their first
+            # dispatch); start the others now
+            workers.extend(self._started)
+            self._started = []
+            for _ in range(min(self.workers, len(jobs)) - len(workers)):
                 workers.append(self._spawn())
             while workers:
                 by_conn = {w.conn: w for w in workers}
@@ -1130,6 +1201,7 @@ def run_many(
     preload: Sequence[str] = DEFAULT_PRELOAD,
     cwd: str | os.PathLike[str] | None = None,
     warmup: Callable[[], Any] | None = default_warmup,
+    pool: WarmKernelPool | None = None,
 ) -> list[JobResult]:
     """Run ``jobs`` on ``workers`` processes with warm kernels; results in ``jobs`` order.
 
@@ -1139,7 +1211,11 @@ def run_many(
     kernel is stopped, and ``KeyboardInterrupt`` is re-raised. ``preload`` are modules each
     kernel imports once; ``warmup`` is a picklable callable each worker runs (in a thread,
     while its kernel starts), by default the renderer's warm-up; ``None`` disables it.
+    ``pool`` is a :class:`WarmKernelPool` already started by the caller (its own ``workers``,
+    ``preload``, ``cwd`` and ``warmup`` then apply); it is used up by this run.
     """
+    if pool is not None:
+        return pool.run(jobs, on_done)
     if workers == 0:
         return _run_in_process(jobs, on_done, preload=preload, cwd=cwd)
     pool = WarmKernelPool(workers, preload=preload, cwd=cwd, warmup=warmup)

@@ -255,10 +255,50 @@ class _OncePerMessage(logging.Filter):
 _WEASY_FILTER = _OncePerMessage()
 
 
-def _url_fetcher():
-    from weasyprint.urls import URLFetcher
+def _url_fetcher(images: dict[str, tuple[str, bytes]] | None = None):
+    """WeasyPrint's fetcher, allowed ``data:`` URLs only, plus the page's own images under
+    the keys :func:`_detach_images` gave them."""
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-    return URLFetcher(allowed_protocols={"data"}, timeout=5)
+    class _Fetcher(URLFetcher):
+        def fetch(self, url, headers=None):
+            found = (images or {}).get(url)
+            if found is not None:
+                mime, data = found
+                return URLFetcherResponse(url, body=data, headers={"Content-Type": mime})
+            return super().fetch(url, headers)
+
+    return _Fetcher(allowed_protocols={"data"}, timeout=5)
+
+
+_IMAGE_PREFIX = "tccsd-image:"
+_RE_DATA_IMAGE = re.compile(
+    r"""(<img\b[^>]*?\ssrc=)(["'])data:(image/(?:png|jpeg|gif|svg\+xml));base64,"""
+    r"""([A-Za-z0-9+/=\s]+)\2""",
+    re.IGNORECASE,
+)
+
+
+def _detach_images(html: str) -> tuple[str, dict[str, tuple[str, bytes]]]:
+    """The page with each ``<img src="data:image/…;base64,…">`` replaced by a short key, and
+    the decoded images by key. The same pixels reach the PDF; what it saves is WeasyPrint
+    handling ~50 kB URLs as text (IRI quoting, ``data:`` URL unquoting, the parser): ~20% of
+    a report's PDF time with its 17 charts."""
+    images: dict[str, tuple[str, bytes]] = {}
+
+    def detach(match: re.Match) -> str:
+        import base64
+        import binascii
+
+        try:
+            data = base64.b64decode(match.group(4), validate=False)
+        except (binascii.Error, ValueError):
+            return match.group(0)  # left to WeasyPrint as it was
+        key = f"{_IMAGE_PREFIX}{len(images)}"
+        images[key] = (match.group(3).lower(), data)
+        return f"{match.group(1)}{match.group(2)}{key}{match.group(2)}"
+
+    return _RE_DATA_IMAGE.sub(detach, html), images
 
 
 @contextlib.contextmanager
@@ -350,8 +390,9 @@ def html_to_pdf(html: str, out_pdf: str | os.PathLike[str] | None = None) -> byt
         weasy_log.addFilter(_WEASY_FILTER)
     _pass_png_through()
     identifier = hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode("ascii")
+    page, images = _detach_images(html)
     with _pinned_source_date_epoch(), _gc_paused():
-        document = HTML(string=html, base_url=None, url_fetcher=_url_fetcher())
+        document = HTML(string=page, base_url=None, url_fetcher=_url_fetcher(images))
         pdf = document.write_pdf(
             pdf_identifier=identifier,
             custom_metadata=False,

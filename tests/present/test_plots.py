@@ -152,9 +152,44 @@ class TestTrendChart:
         df = series(years=(2018, 2019, 2020), values=(89.1, np.nan, 90.2))
         df["partial"] = [False, False, True]
         fig = plots.trend_chart(df)
-        assert list(by_gid(fig, "values")[0].get_xdata()) == [2018, 2020]
+        # whole years on the solid line; the part year apart, hollow, joined by a dotted line
+        assert list(by_gid(fig, "values")[0].get_xdata()) == [2018]
         assert list(by_gid(fig, "partial")[0].get_xdata()) == [2020]
+        assert list(by_gid(fig, "partial_link")[0].get_xdata()) == [2018, 2020]
         assert "2020*" in [t.get_text() for t in fig.axes[0].get_xticklabels()]
+
+    def test_partial_point_keeps_its_own_interval_apart_from_the_projection(self):
+        """The final review's 2020 (part year) is observed AND is the projection's year: the
+        point must carry its own Wilson interval (here 47/51 → 81,5–96,9%, Wilson 1927), and
+        the projection's interval (43–99%) must not be drawn on it."""
+        df = series(years=(2018, 2019, 2020), values=(87.5, 86.0, 47 / 51 * 100))
+        df["lower_95"] = [76.4, 74.7, 81.5]
+        df["upper_95"] = [93.8, 92.7, 96.9]
+        progress = {"latest_year": 2019, "latest_value": 86.0, "target_year": 2020,
+                    "projected_value": 88.0, "projected_lower": 43.2, "projected_upper": 98.6}
+        fig = plots.trend_chart(df, progress_row=progress, partial_years=[2020])
+        partial = by_gid(fig, "partial")[0]
+        assert list(partial.get_xdata()) == [2020]
+        assert partial.get_markerfacecolor() == "white"  # hollow
+        def bars(gid):
+            from matplotlib.collections import LineCollection
+
+            return [a for a in by_gid(fig, gid) if isinstance(a, LineCollection)][0]
+
+        (segment,) = bars("ci_95_partial").get_segments()
+        assert segment[:, 0].tolist() == [2020, 2020]
+        assert segment[:, 1] == pytest.approx([81.5, 96.9])
+        assert all(seg[0, 0] != 2020 for seg in bars("ci_95").get_segments())
+        (proj_segment,) = bars("projection_ci").get_segments()
+        assert proj_segment[0, 0] > 2020  # set beside the observed point, not on it
+        assert proj_segment[:, 1] == pytest.approx([43.2, 98.6])
+        markers = {
+            a.get_marker() for a in by_gid(fig, "projection_ci") if hasattr(a, "get_marker")
+        }
+        assert partial.get_marker() not in markers  # a diamond, not the point's circle
+        texts = [t.get_text() for t in fig.axes[0].texts]
+        ticks = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+        assert "92,2%*" in texts and "2020*" in ticks
 
     def test_all_missing(self):
         fig = plots.trend_chart(series(values=(np.nan, np.nan, np.nan)))
@@ -208,6 +243,31 @@ class TestFunnelPlot:
         assert label.get_fontweight() == "bold"
         assert by_gid(fig, "label_yen_the")[0].get_fontweight() == "normal"
         assert by_gid(fig, "highlight")
+
+    def test_png_drawn_once_is_the_chart_of_every_unit(self, monkeypatch):
+        """funnel_png draws the shared chart once and only each unit's labels and ring after:
+        the bytes equal a full draw of funnel_plot with that unit highlighted."""
+        monkeypatch.setattr(plots, "_FUNNEL_CACHE", {})
+        frame = funnel_frame()
+        built = []
+        original = plots._FunnelCanvas.__init__
+
+        def counting(self, *args, **kwargs):
+            built.append(1)
+            original(self, *args, **kwargs)
+
+        monkeypatch.setattr(plots._FunnelCanvas, "__init__", counting)
+        for unit in ("son_dong", "yen_the", None, "son_dong"):
+            expected = plots.fig_to_png_bytes(
+                plots.funnel_plot(frame, NAMES, highlight=unit, height_cm=9.0), dpi=80
+            )
+            assert plots.funnel_png(frame, NAMES, highlight=unit, height_cm=9.0, dpi=80) == expected
+        assert len(built) == 1
+        one, other = (
+            plots.funnel_png(frame, NAMES, unit, height_cm=9.0, dpi=80)
+            for unit in ("son_dong", "yen_the")
+        )
+        assert one != other
 
     def test_smooth_limits_when_given(self):
         grid = pd.DataFrame(

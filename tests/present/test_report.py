@@ -250,6 +250,32 @@ def test_appendix_is_numbered(rendered):
     assert numbers and numbers == sorted(numbers) and numbers[0] == 1
 
 
+def test_unit_appendix_has_its_own_row_and_the_province_total(review, rendered):
+    """A unit's appendix tables: the unit's row and the province totals row (the full tables
+    are the province report's); the province's: every reporting unit."""
+    names = review.unit_names()
+    others = [names[c] for c in review.reporting_units["code"] if c != DISTRICT]
+    unit_rows = re.findall(
+        r'<tr class="(unit|total)"><td class="stt">[^<]*</td><td>([^<]*)</td>',
+        rendered[(DISTRICT, "final")]["appendix_section"],
+    )
+    tables = rendered[(DISTRICT, "final")]["appendix_section"].count('class="phu-luc"')
+    assert tables >= 5
+    assert unit_rows == [("unit", html.escape(names[DISTRICT])), ("total", "Toàn tỉnh")] * tables
+    province = _text(rendered[(review.province_code, "final")]["appendix_section"])
+    assert all(name in province for name in others)
+    # the province row is the pooled value of every unit, as in the province report: T1 2018
+    t1 = review.assessments["final"].indicators
+    t1 = t1[(t1["indicator_id"] == "T1") & (t1["year"] == 2018)]
+    total = t1.loc[t1["level"] == "province"].iloc[0]
+    units = t1[t1["level"].isin(["district", "sector"])]
+    pooled = units["numerator"].sum() / units["denominator"].sum() * 100
+    assert total["value"] == pytest.approx(pooled)
+    first = rendered[(DISTRICT, "final")]["appendix_section"].split('class="phu-luc"')[1]
+    total_row = first.split('<tr class="total">')[1].split("</tr>")[0]
+    assert f"{pooled:.1f}".replace(".", ",") in total_row
+
+
 # --------------------------------------------------------------------------- escaping
 def test_unit_named_script_renders_as_text(review):
     evil = copy.deepcopy(review)

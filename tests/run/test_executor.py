@@ -19,6 +19,7 @@ from analysis.run.executor import (
     Job,
     JobResult,
     WarmKernel,
+    WarmKernelPool,
     execute,
     load_notebook,
     run_many,
@@ -236,3 +237,35 @@ def test_run_many_ctrl_c_stops_workers_and_kernels(tmp_path, monkeypatch):
     assert multiprocessing.active_children() == []
     assert list(tmp_path.glob("tccsd-kernel-*")) == []  # the busy worker's kernel is gone
     assert not (tmp_path / "s0.ipynb").exists()  # nothing half-written
+
+
+def test_pool_started_ahead_runs_jobs_and_reports_cpu(tmp_path, monkeypatch):
+    """A pool started before the jobs are known (the build starts it before validating) is
+    used by run_many; each result carries the CPU seconds of the notebook's kernel, which
+    a CPU-bound cell makes at least its own duration."""
+    monkeypatch.setenv("TMPDIR", str(tmp_path))  # kernels' private dirs land here
+    nb = tmp_path / "busy.py"
+    # 0.5 s of pure CPU in the kernel (not sleep: sleeping costs no CPU)
+    nb.write_text(
+        "# %%\nimport time\nt = time.process_time()\nwhile time.process_time() - t < 0.5:\n"
+        "    pass\n"
+    )
+    pool = WarmKernelPool(1, preload=(), warmup=None).start()
+    jobs = [Job(k, nb, {}, tmp_path / f"{k}.ipynb") for k in ("a", "b")]
+    results = run_many(jobs, pool=pool)
+    assert [r.key for r in results] == ["a", "b"] and all(r.ok for r in results)
+    assert results[0].worker_pid == results[1].worker_pid  # the one pre-started worker
+    for r in results:
+        assert r.cpu_seconds is not None and 0.5 <= r.cpu_seconds < 0.5 + r.exec_seconds + 1
+    pool.close()  # nothing left to stop: run() took the workers over
+    assert multiprocessing.active_children() == []
+
+
+def test_pool_started_ahead_and_never_used_is_stopped(tmp_path, monkeypatch):
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    with WarmKernelPool(1, preload=(), warmup=None) as pool:  # e.g. data errors: no report
+        (worker,) = pool._started
+        assert worker.proc.is_alive()
+    assert not worker.proc.is_alive()
+    assert multiprocessing.active_children() == []
+    assert list(tmp_path.glob("tccsd-kernel-*")) == []

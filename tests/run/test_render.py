@@ -205,3 +205,30 @@ def test_render_notebook_writes_both_formats(executed, tmp_path):
     assert set(only_html.paths) == {"html"} and not (tmp_path / "h" / "report.pdf").exists()
     with pytest.raises(ValueError):
         render_notebook(executed, tmp_path / "x", TITLE, formats=("docx",))
+
+
+def test_pdf_embeds_the_page_images_with_their_pixels():
+    """Charts reach the PDF (they are handed to WeasyPrint by key, not as data: URLs, which
+    is faster): each image once, with its own size and pixels; a key written in the page as
+    text is not an image of the page."""
+    import base64
+
+    from PIL import Image
+
+    pngs = []
+    for colour, size in (((200, 30, 30), (40, 20)), ((30, 30, 200), (16, 32))):
+        buf = io.BytesIO()
+        Image.new("RGB", size, colour).save(buf, format="PNG")
+        pngs.append(buf.getvalue())
+    imgs = "".join(
+        f'<img src="data:image/png;base64,{base64.b64encode(p).decode()}">' for p in pngs
+    )
+    page = (
+        '<html lang="vi"><head><meta charset="utf-8"><title>t</title></head><body>'
+        f"<p>Biểu đồ</p>{imgs}<p>tccsd-image:0</p></body></html>"
+    )
+    reader = PdfReader(io.BytesIO(html_to_pdf(page)))
+    images = [image.image for p in reader.pages for image in p.images]
+    assert sorted(i.size for i in images) == [(16, 32), (40, 20)]
+    colours = {i.size: i.convert("RGB").getpixel((1, 1)) for i in images}
+    assert colours == {(40, 20): (200, 30, 30), (16, 32): (30, 30, 200)}
