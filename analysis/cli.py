@@ -41,7 +41,16 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--unit", default="all", help="reporting unit code, 'province' or 'all'")
     b.add_argument("--jobs", type=int, default=0, help="parallel workers (default: one per core)")
     b.add_argument("--formats", default="html,pdf,xlsx", help="comma list of html,pdf,xlsx")
-    b.add_argument("--out", type=Path, help="output folder (default outputs/)")
+    b.add_argument(
+        "--out", type=Path, help="output folder (default outputs/; outputs/publish/ if --publish)"
+    )
+    b.add_argument(
+        "--publish",
+        action="store_true",
+        help="publishing mode: write only the published appendices (xlsx, html, pdf), counts of "
+        "1-2 people shown as '<3' and the cells that would give them away as 'x'; no report "
+        "(its charts and rankings show the rates behind the hidden cells), no internal file",
+    )
     b.add_argument(
         "--force", action="store_true", help="rebuild reports whose inputs are unchanged"
     )
@@ -49,6 +58,11 @@ def _parser() -> argparse.ArgumentParser:
         "--tables-only",
         action="store_true",
         help="validate and write the summary and indicator tables, no reports",
+    )
+    b.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run the reports on a Dask cluster, e.g. tcp://10.0.0.5:8786 (docs/distributed.md)",
     )
     return p
 

@@ -25,7 +25,13 @@ from typing import Any
 
 from analysis import __version__, config, params
 
-REPORT_NOTEBOOKS = {"unit": "unit_report.py", "province": "province_report.py"}
+REPORT_NOTEBOOKS = {
+    "unit": "unit_report.py",
+    "province": "province_report.py",
+    "national": "national_report.py",
+}
+#: Folder of the national report of a country build (``<out>/<assessment>/national/``).
+NATIONAL_DIR = "national"
 PRODUCT_NAMES = {"html": "report.html", "pdf": "report.pdf"}
 EXECUTED_NOTEBOOK = "report.ipynb"
 CACHE_DIR = ".cache"
@@ -48,6 +54,10 @@ class PlannedReport:
     seconds: float = 0.0
     error: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    #: Country builds: the unit's province ("" for the national report and one-province data)
+    #: and the pickled Review of its scope, the only bundle its notebook loads.
+    province_code: str = ""
+    bundle: Path | None = None
 
     @property
     def key(self) -> str:
@@ -144,6 +154,8 @@ def plan_reports(
     """Every report the build should have, with its inputs digest."""
     from analysis.run.files import inputs_digest
 
+    if getattr(review, "is_country", False):
+        return _plan_country_reports(review, assessment_ids, unit, formats, out_dir, data_digest)
     names = review.unit_names()
     unit_codes = [review.province_code, *review.reporting_units["code"].tolist()]
     if unit not in ("all", "", None):
@@ -179,6 +191,65 @@ def plan_reports(
     return planned
 
 
+def scope_bundle(out_dir: Path, data_digest: str, scope: str | None = None) -> Path:
+    """Where the build pickles a Review: one file, or one per province and the national one."""
+    suffix = f"-{unit_slug(scope)}" if scope else ""
+    return out_dir / CACHE_DIR / f"review-{data_digest[:16]}{suffix}.pkl"
+
+
+def _plan_country_reports(
+    review, assessment_ids, unit, formats, out_dir: Path, data_digest: str
+) -> list[PlannedReport]:
+    """A country's reports: per assessment the national report, then for each province its
+    report and its units' reports, under ``<assessment>/<province>/<unit>/``."""
+    from analysis.run.files import inputs_digest
+
+    national = review.national
+    names = review.unit_names()
+    order: list[tuple[str, str]] = [(national.province_code, "")]
+    for code, province in review.provinces.items():
+        order.append((code, code))
+        order += [(str(u), code) for u in province.reporting_units["code"]]
+    if unit not in ("all", "", None):
+        aliases = {"national": [national.province_code], "province": list(review.provinces)}
+        unit = ",".join(c for u in unit.split(",") for c in aliases.get(u.strip(), [u.strip()]))
+    chosen = set(_select([code for code, _ in order], unit, "đơn vị"))
+    if NATIONAL_DIR in {unit_slug(code) for code in review.provinces}:
+        raise ValueError(f"Mã tỉnh trùng tên thư mục dành cho báo cáo toàn quốc: {NATIONAL_DIR}")
+    shared = inputs_digest(
+        data_digest,
+        __version__,
+        *params.params_digest_parts(),
+        *package_digest_parts(),
+        ",".join(sorted(formats)),
+    )
+    planned = []
+    for assessment_id in assessment_ids:
+        for code, province in order:
+            if code not in chosen:
+                continue
+            kind = "national" if not province else "province" if code == province else "unit"
+            notebook = config.NOTEBOOKS_DIR / REPORT_NOTEBOOKS[kind]
+            if kind == "national":
+                report_dir = out_dir / assessment_id / NATIONAL_DIR
+            else:
+                report_dir = out_dir / assessment_id / unit_slug(province) / unit_slug(code)
+            planned.append(
+                PlannedReport(
+                    assessment_id=assessment_id,
+                    unit_code=code,
+                    unit_name=names.get(code, code),
+                    is_province=kind != "unit",
+                    report_dir=report_dir,
+                    notebook=notebook,
+                    digest=inputs_digest(shared, notebook, assessment_id, code),
+                    province_code=province,
+                    bundle=scope_bundle(out_dir, data_digest, province or NATIONAL_DIR),
+                )
+            )
+    return planned
+
+
 def build(
     data: Path,
     assessment: str = "all",
@@ -189,6 +260,8 @@ def build(
     force: bool = False,
     tables_only: bool = False,
     console=None,
+    scheduler: str | None = None,
+    publish: bool = False,
 ) -> int:
     """Validate ``data`` and build the requested reports; return the exit status.
 
@@ -197,7 +270,8 @@ def build(
     data : Path
         Input workbook or CSV folder.
     assessment, unit : str
-        An id (comma list) or ``"all"``; ``unit`` also accepts ``"province"``.
+        An id (comma list) or ``"all"``; ``unit`` also accepts ``"province"`` (for a
+        multi-province input: every province) and ``"national"`` (the national report).
     jobs : int, optional
         Parallel workers; default one per core.
     formats : sequence of {"html", "pdf", "xlsx"}
@@ -208,6 +282,17 @@ def build(
         Rebuild reports whose inputs did not change.
     tables_only : bool
         Stop after writing the summary and indicator tables.
+    scheduler : str, optional
+        Address of a Dask scheduler (``tcp://host:8786``): the reports run on that cluster
+        (:func:`analysis.run.distributed.run_on_cluster`) instead of the local pool. Checked
+        first: unreachable, nothing is written and the status is 2.
+    publish : bool
+        Publishing mode: only the published appendices are written, per assessment
+        ``appendix.xlsx``, ``appendix.html`` and ``appendix.pdf`` with small counts of people
+        hidden (:func:`analysis.run.publish.build_published`), and an index page; default
+        folder ``outputs/publish/``. No report notebook runs (a report's charts and rankings
+        show the rates behind the hidden cells), no internal file (findings.xlsx, tables/,
+        review cache) is written, and a folder holding the other mode's build is refused.
 
     Returns
     -------
@@ -220,7 +305,11 @@ def build(
 
     console = console or _console()
     started = time.perf_counter()
-    out_dir = Path(out) if out else config.outputs_dir()
+    out_dir = Path(out) if out else config.outputs_dir() / ("publish" if publish else "")
+    if publish and tables_only:
+        console.print("[red]Không dùng --publish cùng --tables-only: các bảng chỉ tiêu là tài "
+                      "liệu nội bộ.[/]")
+        return 2
     bad_formats = sorted(set(formats) - {"html", "pdf", "xlsx"})
     if bad_formats:
         console.print(f"[red]Định dạng không hỗ trợ: {', '.join(bad_formats)}[/] (html, pdf, xlsx)")
@@ -230,6 +319,22 @@ def build(
     except ValueError as exc:
         console.print(f"[red]{exc}[/]")
         return 2
+    if clash := _other_mode_files(out_dir, publish):
+        # a folder is published as a whole: internal files must never sit in a publish folder,
+        # and an internal build must not mix its real numbers into one
+        console.print(
+            f"[red]Thư mục {_shown(out_dir)} đang chứa "
+            + ("bản dựng nội bộ" if publish else "bản công bố")
+            + f" ({', '.join(clash)}). Bản công bố và bản nội bộ phải ghi vào hai thư mục "
+            "riêng: chọn thư mục khác bằng --out.[/]"
+        )
+        return 2
+    if scheduler and not tables_only and not publish:
+        from analysis.run.distributed import check_scheduler
+
+        if (problem := check_scheduler(scheduler)) is not None:
+            console.print(f"[red]{problem}[/]")
+            return 2
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         lock = BuildLock(out_dir).acquire()
@@ -237,7 +342,12 @@ def build(
         console.print(f"[red]{exc}[/]")
         return 2
     except OSError as exc:
-        console.print(f"[red]Không ghi được vào thư mục kết quả {out_dir}: {exc.strerror}[/]")
+        from rich.markup import escape
+
+        from analysis.run.files import describe_os_error
+
+        text = describe_os_error(exc, what="vào thư mục kết quả", path=_shown(out_dir))
+        console.print(f"[red]{escape(text)}[/]")
         return 2
     try:
         pin_source_date_epoch()
@@ -253,14 +363,24 @@ def build(
             tables_only,
             console,
             started,
+            scheduler=scheduler,
+            publish=publish,
         )
     except OSError as exc:
-        console.print(
-            f"[red]Lỗi ghi tệp: {exc.strerror or exc} ({_shown(Path(exc.filename or '.'))}). "
-            "Các báo cáo đã có vẫn giữ nguyên.[/]"
-        )
+        from rich.markup import escape
+
+        from analysis.run.files import describe_os_error
+
+        shown = _shown(Path(exc.filename)) if exc.filename else None
+        text = describe_os_error(exc, path=shown)
+        console.print(f"[red]{escape(text)} Các báo cáo đã có vẫn giữ nguyên.[/]")
         return 1
     finally:
+        _close_early_pool()
+        if publish:  # the pickled Review holds every real number: never left in a publish folder
+            import shutil
+
+            shutil.rmtree(out_dir / CACHE_DIR, ignore_errors=True)
         lock.release()
 
 
@@ -275,38 +395,69 @@ def _build_locked(
     tables_only,
     console,
     started,
+    scheduler=None,
+    publish=False,
 ) -> int:
     from analysis.data.validate import validate_input
-    from analysis.measure.review import compute_review
+    from analysis.measure.review import compute_build_review
     from analysis.run.commands import print_findings, write_findings_xlsx
 
     request = _request_digest(data, assessment_ids, unit, formats, tables_only)
+    if publish:  # the mode is part of the request: switching modes rebuilds
+        from analysis.run.files import inputs_digest as _digest
+
+        request = _digest(request, "publish")
     if not force and _nothing_changed(out_dir, request):
         console.print(
-            "Dữ liệu, tham số và chương trình không đổi từ lần dựng trước: mọi báo cáo đã "
-            f"cập nhật. Mục lục: {_shown(out_dir / 'index.html')} (dùng --force để dựng lại)."
+            "Dữ liệu, tham số và chương trình không đổi từ lần dựng trước: mọi "
+            + ("phụ lục" if publish else "báo cáo")
+            + f" đã cập nhật. Mục lục: {_shown(out_dir / 'index.html')} (dùng --force để dựng "
+            "lại)."
         )
         return 0
     _forget_request(out_dir)
+    if not publish:  # publishing mode runs no notebook: no worker to warm up
+        _start_early_pool(jobs, unit, assessment_ids, tables_only, scheduler)
     with console.status("Đang kiểm tra dữ liệu…"):
         validation = validate_input(data)
     findings = validation.findings_frame()
-    write_findings_xlsx(findings, out_dir / "findings.xlsx")
+    if not publish:  # internal-only: never written into a publish folder
+        write_findings_xlsx(findings, out_dir / "findings.xlsx")
     if not validation.ok:
         print_findings(findings, Path(data).name, console=console)
+        if publish:  # the findings name units and rows: internal, so not saved here
+            console.print(
+                f"[red]Dừng: dữ liệu có {len(validation.errors)} lỗi; chưa phụ lục nào được "
+                "ghi.[/] Bản công bố không lưu kết quả kiểm tra ra tệp; xem đủ các lỗi bằng "
+                f"lệnh: python -m analysis validate {_shown(Path(data))}. Sửa các lỗi rồi chạy lại."
+            )
+            return 1
         console.print(
             f"[red]Dừng: dữ liệu có {len(validation.errors)} lỗi; chưa báo cáo nào được "
-            "ghi.[/] Sửa các lỗi trên (xem outputs/findings.xlsx) rồi chạy lại."
+            f"ghi.[/] Sửa các lỗi trên (xem {_shown(out_dir / 'findings.xlsx')}) rồi chạy lại."
         )
         return 1
     n_warn = len(findings)
     console.print(
         f"Dữ liệu {Path(data).name}: không có lỗi, {n_warn} cảnh báo "
-        f"(chi tiết: {_shown(out_dir / 'findings.xlsx')})."
+        + ("(bản công bố: không ghi tệp kết quả kiểm tra)." if publish
+           else f"(chi tiết: {_shown(out_dir / 'findings.xlsx')}).")
     )
 
     with console.status("Đang tính các chỉ tiêu…"):
-        review = compute_review(validation, assessment_ids)
+        review = compute_build_review(validation, assessment_ids)
+    if publish:  # the published appendices only (analysis.run.publish.build_published)
+        from analysis.run.publish import build_published
+
+        if unit not in ("all", "", None):
+            console.print("Bản công bố gồm phụ lục của mọi đơn vị: bỏ qua --unit.")
+        files = build_published(review, assessment_ids, formats, out_dir, console)
+        console.print(
+            f"Đã ghi {len(files)} tệp — {time.perf_counter() - started:.1f} giây. "
+            f"Mục lục: {_shown(out_dir / 'index.html')}"
+        )
+        _remember_request(out_dir, request, [], files=files)
+        return 0
     _write_tables(review, validation, out_dir)
     if tables_only:
         console.print(f"Đã ghi các bảng chỉ tiêu vào {_shown(out_dir / 'tables')}.")
@@ -320,8 +471,16 @@ def _build_locked(
     except ValueError as exc:
         console.print(f"[red]{exc}[/]")
         return 2
-    bundle = out_dir / CACHE_DIR / f"review-{data_digest[:16]}.pkl"
-    atomic_write_bytes(bundle, pickle.dumps(review, protocol=pickle.HIGHEST_PROTOCOL))
+    bundle = scope_bundle(out_dir, data_digest)
+    if getattr(review, "is_country", False):
+        # one bundle per province and one national: a report unpickles only its own scope
+        for scope, part in review.scopes().items():
+            atomic_write_bytes(
+                scope_bundle(out_dir, data_digest, scope or NATIONAL_DIR),
+                pickle.dumps(part, protocol=pickle.HIGHEST_PROTOCOL),
+            )
+    else:
+        atomic_write_bytes(bundle, pickle.dumps(review, protocol=pickle.HIGHEST_PROTOCOL))
 
     todo = []
     from analysis.run.files import is_up_to_date
@@ -331,12 +490,23 @@ def _build_locked(
             report.status = "skipped"
         else:
             todo.append(report)
-    _run_reports(todo, review, bundle, formats, out_dir, jobs, console, data)
+    _run_reports(todo, review, bundle, formats, out_dir, jobs, console, data, scheduler=scheduler)
 
     if "xlsx" in formats:
         from analysis.run.publish import write_appendices
 
         for assessment_id in assessment_ids:
+            if getattr(review, "is_country", False):
+                from analysis.present.national import write_appendix
+
+                for scope, part in review.scopes().items():
+                    folder = unit_slug(scope) if scope else NATIONAL_DIR
+                    (write_appendices if scope else write_appendix)(
+                        part,
+                        assessment_id,
+                        out_dir / assessment_id / folder / "appendix.xlsx",
+                    )
+                continue
             write_appendices(review, assessment_id, out_dir / assessment_id / "appendix.xlsx")
     from analysis.run.publish import write_index
 
@@ -389,17 +559,50 @@ def _forget_request(out_dir: Path) -> None:
     (out_dir / BUILD_MANIFEST).unlink(missing_ok=True)
 
 
-def _remember_request(out_dir: Path, request: str, planned: list[PlannedReport]) -> None:
-    """Record a fully successful build (written last, atomically)."""
+def _other_mode_files(out_dir: Path, publish: bool, limit: int = 3) -> list[str]:
+    """Files in ``out_dir`` that the other mode's build wrote (at most ``limit``, as shown).
+
+    A publishing build must not find the internal files (findings, tables, the review cache,
+    report folders); an internal build must not find published appendices (``appendix.html``
+    or ``.pdf``, which only publishing mode writes) beside which it would put real numbers.
+    """
+    out_dir = Path(out_dir)
+    if not out_dir.is_dir():
+        return []
+    folders = [out_dir / a for a in params.assessments() if (out_dir / a).is_dir()]
+    if publish:
+        found = [out_dir / n for n in ("findings.xlsx", "tables") if (out_dir / n).exists()]
+        found += sorted((out_dir / CACHE_DIR).glob("review-*.pkl"))
+        for folder in folders:
+            found += sorted(m.parent for m in folder.glob("*/.manifest.json"))
+            found += sorted(m.parent for m in folder.glob("*/*/.manifest.json"))
+    else:
+        found = [
+            p
+            for folder in folders
+            for pattern in ("appendix.html", "appendix.pdf", "*/appendix.html", "*/appendix.pdf")
+            for p in sorted(folder.glob(pattern))
+        ]
+    return [p.relative_to(out_dir).as_posix() for p in found[:limit]]
+
+
+def _remember_request(
+    out_dir: Path, request: str, planned: list[PlannedReport], files: Sequence[str] | None = None
+) -> None:
+    """Record a fully successful build (written last, atomically); ``files``: the files it
+    wrote (relative to ``out_dir``), when it is not a build of reports (publishing mode)."""
     import json
 
     from analysis.run.files import atomic_write_text
 
     reports = {r.report_dir.relative_to(out_dir).as_posix(): r.digest for r in planned}
-    files = ["index.html", "findings.xlsx"] + sorted(
-        {f"{r.assessment_id}/appendix.xlsx" for r in planned
-         if (out_dir / r.assessment_id / "appendix.xlsx").is_file()}
-    )
+    if files is not None:
+        files = sorted(files)
+    else:
+        files = ["index.html"] + [f for f in ["findings.xlsx"] if (out_dir / f).is_file()] + sorted(
+            {f"{r.assessment_id}/appendix.xlsx" for r in planned
+             if (out_dir / r.assessment_id / "appendix.xlsx").is_file()}
+        )
     body = {"digest": request, "reports": reports, "files": files}
     atomic_write_text(out_dir / BUILD_MANIFEST, json.dumps(body, indent=1, sort_keys=True) + "\n")
 
@@ -409,7 +612,10 @@ def _write_tables(review, validation, out_dir: Path) -> None:
     from analysis.run.files import atomic_write_bytes
 
     tables = {"summary.csv": validation.summary, "indicators.csv": review.indicators}
-    for assessment_id, part in review.assessments.items():
+    if getattr(review, "is_country", False):
+        for assessment_id in review.national.assessments:
+            tables[f"progress_{assessment_id}.csv"] = review.progress(assessment_id)
+    for assessment_id, part in getattr(review, "assessments", {}).items():
         tables[f"progress_{assessment_id}.csv"] = part.progress
     for name, frame in tables.items():
         if frame is None:
@@ -418,7 +624,82 @@ def _write_tables(review, validation, out_dir: Path) -> None:
         atomic_write_bytes(out_dir / "tables" / name, ("\ufeff" + text).encode("utf-8"))
 
 
-def _run_reports(todo, review, bundle: Path, formats, out_dir: Path, jobs, console, data) -> None:
+# The worker pool of the running build, started before validation so that the workers' kernel
+# start and warm-up (~7 s of CPU each, mostly imports) overlap with validation and the
+# indicators; taken over by _run_reports, closed by build() if never used (data errors).
+# One build per process at a time (the output folder's lock guards the folder, this the pool).
+_EARLY_POOL: list = []
+TIMINGS_FILE = "build-times.json"
+
+
+def _start_early_pool(jobs, unit, assessment_ids, tables_only, scheduler) -> None:
+    from analysis.run.executor import WarmKernelPool
+
+    _close_early_pool()
+    if tables_only or scheduler:
+        return
+    # as _run_reports counts them: --jobs N (0 counts as 1), default one per core
+    workers = jobs if jobs is not None else (os.cpu_count() or 1)
+    if unit not in ("all", "", None):  # a few named units: no more workers than reports
+        named = [u for u in str(unit).split(",") if u.strip()]
+        workers = min(workers, len(named) * len(assessment_ids))
+    _EARLY_POOL.append(WarmKernelPool(max(1, workers), cwd=config.PROJ_ROOT).start())
+
+
+def _take_early_pool():
+    return _EARLY_POOL.pop() if _EARLY_POOL else None
+
+
+def _close_early_pool() -> None:
+    while _EARLY_POOL:
+        _EARLY_POOL.pop().close()
+
+
+def _cost_rank(review):
+    """Sort key of a report by its expected cost, longest first (the province report, then
+    districts, then sector committees): the last reports to start are the short ones, so the
+    workers finish close together."""
+    units = getattr(review, "reporting_units", None)
+    levels = (
+        dict(zip(units["code"], units["level"], strict=False))
+        if units is not None and {"code", "level"} <= set(units.columns)
+        else {}
+    )
+
+    def key(report: PlannedReport) -> int:
+        if report.is_province:
+            return 0
+        return 2 if levels.get(report.unit_code) == "sector" else 1
+
+    return key
+
+
+def _write_timings(out_dir: Path, reports: list[PlannedReport]) -> None:
+    """Per-report wall and CPU seconds of this build (``.cache/build-times.json``; read by
+    ``bench/bench_build.py``)."""
+    import json
+
+    from analysis.run.files import atomic_write_text
+
+    rows = {
+        r.key: {
+            "kind": r.extra.get("level", "province" if r.is_province else "unit"),
+            "status": r.status,
+            **{
+                k: r.extra[k]
+                for k in ("exec_seconds", "post_seconds", "cpu_seconds")
+                if k in r.extra
+            },
+        }
+        for r in reports
+    }
+    text = json.dumps(rows, indent=1, sort_keys=True) + "\n"
+    atomic_write_text(out_dir / CACHE_DIR / TIMINGS_FILE, text)
+
+
+def _run_reports(
+    todo, review, bundle: Path, formats, out_dir: Path, jobs, console, data, scheduler=None
+) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from analysis.run.executor import Job, run_many
@@ -426,6 +707,10 @@ def _run_reports(todo, review, bundle: Path, formats, out_dir: Path, jobs, conso
 
     if not todo:
         return
+    rank = _cost_rank(review)
+    todo = sorted(todo, key=rank)
+    for report in todo:
+        report.extra["level"] = ("province", "district", "sector")[rank(report)]
     by_key = {r.key: r for r in todo}
     job_list = []
     for report in todo:
@@ -442,7 +727,7 @@ def _run_reports(todo, review, bundle: Path, formats, out_dir: Path, jobs, conso
                     "assessment_id": report.assessment_id,
                     "data_path": _relative_or_name(Path(data)),
                     "output_lang": "vi",
-                    "bundle_path": os.path.relpath(bundle, report.report_dir),
+                    "bundle_path": os.path.relpath(report.bundle or bundle, report.report_dir),
                 },
                 output_ipynb=report.report_dir / EXECUTED_NOTEBOOK,
                 post=functools.partial(render_report, report, tuple(formats), title),
@@ -463,6 +748,10 @@ def _run_reports(todo, review, bundle: Path, formats, out_dir: Path, jobs, conso
         def on_done(result) -> None:
             report = by_key[result.key]
             report.seconds = result.exec_seconds + result.post_seconds
+            report.extra["exec_seconds"] = result.exec_seconds
+            report.extra["post_seconds"] = result.post_seconds
+            if getattr(result, "cpu_seconds", None) is not None:
+                report.extra["cpu_seconds"] = result.cpu_seconds
             if result.ok:
                 report.status = "built"
             else:
@@ -475,7 +764,19 @@ def _run_reports(todo, review, bundle: Path, formats, out_dir: Path, jobs, conso
                 report.error = f"{where}: {result.error_name}: {result.error_value}".strip(": ")
             progress.update(task, advance=1, description=f"Đang dựng báo cáo ({result.key})")
 
-        run_many(job_list, workers=workers, on_done=on_done, cwd=config.PROJ_ROOT)
+        if scheduler:  # a Dask cluster instead of the local pool: same jobs, same on_done
+            from analysis.run.distributed import run_on_cluster
+
+            run_on_cluster(job_list, scheduler, on_done=on_done, cwd=config.PROJ_ROOT)
+        else:
+            run_many(
+                job_list,
+                workers=workers,
+                on_done=on_done,
+                cwd=config.PROJ_ROOT,
+                pool=_take_early_pool(),
+            )
+    _write_timings(out_dir, todo)
 
 
 def _print_summary(planned: list[PlannedReport], console, seconds: float, out_dir: Path) -> None:

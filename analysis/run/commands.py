@@ -84,18 +84,52 @@ def write_findings_xlsx(findings: pd.DataFrame, out: Path) -> Path:
         ws.column_dimensions[ws.cell(1, i).column_letter].width = widths.get(c, 12)
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = ws.dimensions
-    _fix_workbook_dates(wb)
     with atomic_path(out) as tmp:
-        wb.save(tmp)
+        tmp.write_bytes(reproducible_workbook_bytes(wb))
     return out
 
 
-def _fix_workbook_dates(wb) -> None:
+def reproducible_workbook_bytes(wb) -> bytes:
+    """An openpyxl workbook as ``.xlsx`` bytes that depend on its content only.
+
+    ``Workbook.save`` stamps the document's *modified* property and every zip entry with the
+    wall clock, so two saves of the same workbook differ. Here both dates come from
+    :func:`analysis.reproducible.build_datetime` (``SOURCE_DATE_EPOCH``), and the zip is
+    rewritten with fixed entry times and permissions, in openpyxl's entry order.
+
+    Parameters
+    ----------
+    wb : openpyxl.Workbook
+        The workbook to serialise (its ``created``/``modified`` properties are overwritten).
+
+    Returns
+    -------
+    bytes
+        The ``.xlsx`` file content.
+    """
+    import io
+    import zipfile
+
+    from openpyxl.writer.excel import ExcelWriter
+
     from analysis.reproducible import build_datetime
 
-    stamp = build_datetime()
-    wb.properties.created = stamp
-    wb.properties.modified = stamp
+    when = build_datetime()
+    wb.properties.created = when
+    wb.properties.modified = when
+    raw = io.BytesIO()
+    # ExcelWriter directly: save_workbook() would overwrite "modified" with the clock.
+    with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+        ExcelWriter(wb, archive).write_data()
+    stamp = (max(when.year, 1980), when.month, when.day, when.hour, when.minute, when.second)
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(raw.getvalue())) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            entry = zipfile.ZipInfo(info.filename, date_time=stamp)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = 0o600 << 16
+            dst.writestr(entry, src.read(info.filename))
+    return out.getvalue()
 
 
 def resolve_data_path(path: Path | None) -> Path:
@@ -151,6 +185,8 @@ def build_command(args: argparse.Namespace) -> int:
         out=args.out,
         force=args.force,
         tables_only=args.tables_only,
+        scheduler=getattr(args, "scheduler", None),
+        publish=getattr(args, "publish", False),
     )
 
 
