@@ -35,6 +35,7 @@ __all__ = [
     "atomic_path",
     "atomic_write_bytes",
     "atomic_write_text",
+    "describe_os_error",
     "inputs_digest",
     "invalidate_manifest",
     "is_up_to_date",
@@ -93,9 +94,12 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             tmp.unlink()
+        if isinstance(exc, OSError) and exc.filename in (None, str(tmp), tmp):
+            # Name the file the user knows, not the hidden temporary one.
+            exc.filename = str(target)
         raise
     _fsync_dir(target.parent)
 
@@ -110,6 +114,51 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
 def atomic_write_text(path: str | os.PathLike[str], text: str, encoding: str = "utf-8") -> Path:
     """Write ``text`` to ``path`` atomically, UTF-8 by default, ``\\n`` line ends."""
     return atomic_write_bytes(path, text.encode(encoding))
+
+
+#: Why a write failed, in words a user can act on (``strerror`` is English and terse).
+_OS_ERRORS_VI = {
+    errno.EROFS: "ổ đĩa hoặc thư mục chỉ cho phép đọc",
+    errno.ENOSPC: "ổ đĩa đã đầy",
+    errno.EDQUOT: "đã dùng hết hạn mức dung lượng được cấp",
+    errno.EACCES: "không có quyền ghi",
+    errno.EPERM: "không được phép ghi",
+    errno.ENOENT: "thư mục không tồn tại",
+    errno.ENOTDIR: "một phần của đường dẫn không phải là thư mục",
+    errno.EIO: "lỗi đọc/ghi của ổ đĩa",
+    errno.EMFILE: "mở quá nhiều tệp cùng lúc",
+}
+
+
+def describe_os_error(exc: OSError, *, what: str = "tệp", path: str | None = None) -> str:
+    """One Vietnamese sentence for a failed write: what went wrong, where, what to do.
+
+    Parameters
+    ----------
+    exc : OSError
+        The error; its ``filename`` (set by :func:`atomic_path` to the target, not the
+        temporary file) is named in the message unless ``path`` is given.
+    what : str
+        What could not be written, as the message names it (``"tệp"``, ``"vào thư mục"``).
+    path : str, optional
+        The path to show instead of ``exc.filename`` (e.g. relative to the working directory).
+
+    Returns
+    -------
+    str
+        E.g. ``"Không ghi được tệp outputs/findings.xlsx: ổ đĩa đã đầy (ENOSPC)."`` followed
+        by advice for the common causes.
+    """
+    reason = _OS_ERRORS_VI.get(exc.errno or 0) or (exc.strerror or str(exc))
+    code = errno.errorcode.get(exc.errno or 0)
+    shown = path if path is not None else exc.filename
+    where = f" {shown}" if shown else ""
+    text = f"Không ghi được {what}{where}: {reason}" + (f" ({code})." if code else ".")
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        text += " Hãy giải phóng dung lượng hoặc chọn thư mục khác (--out) rồi chạy lại."
+    elif exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        text += " Hãy chọn một thư mục ghi được (--out) rồi chạy lại."
+    return text
 
 
 def _pid_alive(pid: int) -> bool:

@@ -171,17 +171,33 @@ def test_a_failing_report_leaves_the_others_built(tmp_path, monkeypatch):
                      '    raise RuntimeError("lỗi thử nghiệm cho một đơn vị")\n')
         (notebooks / name).write_text(text, encoding="utf-8")
     monkeypatch.setattr(config, "NOTEBOOKS_DIR", notebooks)
+    import jupytext
+
+    # the raising cell is the last one of the notebook (cells counted from 0)
+    failing_cell = len(jupytext.read(notebooks / "unit_report.py", fmt="py:percent").cells) - 1
     console = quiet_console()
-    status = build(config.DEMO_DATA_DIR, assessment="midterm", unit="yen_the,son_dong",
+    # the whole matrix of two units × both assessments: Yên Thế fails in each assessment
+    status = build(config.DEMO_DATA_DIR, assessment="all", unit="yen_the,son_dong",
                    jobs=2, out=tmp_path / "out", formats=("html",), console=console)
-    log = console.file.getvalue()
+    log = console.file.getvalue().replace("\\", "/")
+    flat = " ".join(log.split())
     assert status == 1
-    assert "lỗi thử nghiệm cho một đơn vị" in log
-    assert "midterm/yen_the/report.ipynb" in log.replace("\\", "/")
-    assert (tmp_path / "out" / "midterm" / "son_dong" / "report.html").is_file()
-    assert not (tmp_path / "out" / "midterm" / "yen_the" / ".manifest.json").exists()
-    index = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
-    assert "báo cáo chưa được cập nhật" in index
+    out = tmp_path / "out"
+    for assessment in ("midterm", "final"):
+        assert (f"Lỗi {assessment}/yen_the: ô {failing_cell}: RuntimeError: lỗi thử nghiệm "
+                "cho một đơn vị") in flat, log
+        assert f"{assessment}/yen_the/report.ipynb" in log
+        executed = (out / assessment / "yen_the" / "report.ipynb").read_text(encoding="utf-8")
+        assert "lỗi thử nghiệm cho một đơn vị" in executed  # the audit trail of the failure
+        assert not (out / assessment / "yen_the" / ".manifest.json").exists()
+        assert not (out / assessment / "yen_the" / "report.html").exists()
+        assert (out / assessment / "son_dong" / "report.html").is_file()
+        assert (out / assessment / "son_dong" / ".manifest.json").is_file()
+    assert "Đã dựng 2, không đổi 0, lỗi 2" in flat
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert index.count("báo cáo chưa được cập nhật") == 2
+    assert "midterm/son_dong/report.html" in index and "final/son_dong/report.html" in index
+    assert "yen_the/report.html" not in index
 
 
 CHROMIUM = Path("/usr/bin/chromium")
