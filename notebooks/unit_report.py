@@ -22,7 +22,6 @@ assessment_id: str = "final"  # assessment id in params/assessments.yaml: midter
 data_path: str = ""  # input workbook or CSV folder; empty: the bundled demo data
 output_lang: str = "vi"  # language of the report (Vietnamese)
 bundle_path: str = ""  # pickled Review written by the build; empty: compute it here
-publish: bool = False  # publishing mode: hide small counts of people in the appendix
 
 # %%
 # ruff: noqa: E402  (a notebook imports after its parameters cell)
@@ -51,7 +50,7 @@ display(report.integrity_section(ctx))
 display(report.villages_section(ctx))
 
 # %%
-display(report.data_notes_section(ctx, publish=publish))
+display(report.data_notes_section(ctx))
 
 # %%
-display(report.appendix_section(ctx, publish=publish))
+display(report.appendix_section(ctx))

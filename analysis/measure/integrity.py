@@ -46,7 +46,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
 
 from analysis.data import schema
 
@@ -368,6 +367,8 @@ class ModelResult:
         X, ok = _design(_predictor_frame(organizations, self.predictors), self.years)
         X = X[list(self.terms)]
         eta = X.to_numpy(dtype=float) @ self.params.reindex(list(self.terms)).to_numpy()
+        from scipy import special  # lazy: a report kernel unpickles this module, ~2 s of scipy
+
         p = special.expit(eta)
         p[~ok] = np.nan
         return pd.Series(p, index=organizations.index, name="expected")
@@ -629,6 +630,8 @@ def oe_funnel_limits(
     e = np.atleast_1d(np.asarray(expected, dtype=float))
     valid = np.isfinite(e) & (e > 0)
     e_safe = np.where(valid, e, 1.0)
+    from scipy import stats  # lazy: see the module's imports
+
     bounds = []
     for p in ((1.0 - confidence) / 2.0, (1.0 + confidence) / 2.0):
         r = stats.poisson.ppf(p, e_safe)
@@ -645,6 +648,8 @@ def _bernoulli_limits(
     expected: np.ndarray, variance: np.ndarray, n: np.ndarray, confidence: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """Normal limits for O/E when O is a sum of independent Bernoulli(p_i): Var O = Σp(1−p)."""
+    from scipy import stats  # lazy: see the module's imports
+
     z = stats.norm.ppf((1.0 + confidence) / 2.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         lo = np.clip(expected - z * np.sqrt(variance), 0.0, n) / expected

@@ -561,6 +561,10 @@ def _province_shaped(review: Review) -> Review:
     return view
 
 
+#: The national total as the appendix notes name it ("Số toàn quốc bằng …").
+NATIONAL_TOTAL_LABEL = "toàn quốc"
+
+
 def appendix_specs(review: Review, assessment_id: str, publish: bool = False) -> list[dict]:
     """:func:`analysis.present.appendices.appendix_specs` for the national Review: one row per
     province, the national total last (named as the nation, not "Toàn tỉnh")."""
@@ -572,6 +576,8 @@ def appendix_specs(review: Review, assessment_id: str, publish: bool = False) ->
         frame = spec["frame"]
         if review.province_code in frame.index:
             frame.loc[review.province_code, NAME_COLUMN] = review.province_name
+        # the notes under the table (HTML and Excel) name the total's scope from this
+        frame.attrs["total_label"] = NATIONAL_TOTAL_LABEL
     return specs
 
 
@@ -597,6 +603,7 @@ def _appendix_html(ctx: NationalContext) -> str:
             spec["title_vi"],
             spec["unit_label"],
             note_vi=spec.get("note_vi"),
+            total_label=NATIONAL_TOTAL_LABEL,
         )
         for spec in specs
     )

@@ -816,11 +816,20 @@ def _tile_map(ctx: ReportContext, indicator) -> str:
     rows = _comparison_rows(ctx, indicator.id)
     if rows.empty:
         return ""
+    layout = params.units()
+    # the tiles place one province's units (params/units.yaml): another province's review
+    # (country builds, synthetic data) would get an empty or wrong map
+    if str(layout.get("province", "")) != str(ctx.review.province_code):
+        return _p(
+            f"Chưa có sơ đồ vị trí các đơn vị của {ctx.review.province_name} nên báo cáo "
+            "không có bản đồ ô.",
+            "note",
+        )
     verdicts = ctx.reporting_progress_by_id.get(indicator.id)
     fmt = fmt_percent if indicator.unit == "percent" else fmt_number
     fig = plots.tile_map(
         rows[["unit_code", "value", "unit"]],
-        params.units()["tiles"],
+        layout["tiles"],
         verdicts=verdicts[["unit_code", "verdict"]] if verdicts is not None else None,
         unit_names=ctx.unit_names,
         value_fmt=fmt,
@@ -961,8 +970,8 @@ def process_section(ctx: ReportContext) -> HTML:
         _figure(
             fig,
             "Diễn biến các chỉ tiêu nhiệm vụ, giải pháp",
-            "Diễn biến từng chỉ tiêu nhiệm vụ, giải pháp (mỗi ô một chỉ tiêu; số in đậm là giá "
-            "trị năm mới nhất, mũi tên là xu hướng).",
+            "Diễn biến từng chỉ tiêu nhiệm vụ, giải pháp (mỗi ô một chỉ tiêu; số màu xám là giá "
+            "trị năm đầu, số in đậm là giá trị năm mới nhất, mũi tên là xu hướng).",
         )
     )
     return _section(ctx, "process", "\n".join(parts))
@@ -1576,10 +1585,11 @@ def _findings(ctx: ReportContext) -> str:
     return "\n".join(parts)
 
 
-def data_notes_section(ctx: ReportContext, publish: bool = False) -> HTML:
+def data_notes_section(ctx: ReportContext) -> HTML:
     """Completeness, the validation warnings that touched the unit (≤ 30 + a count), methods in
-    three plain sentences, the input fingerprint, part-year and series-break notes; with
-    ``publish=True`` also the small-count suppression rule of the appendix tables."""
+    three plain sentences, the input fingerprint, part-year and series-break notes. (Reports
+    are internal and keep every number: publish mode writes the appendix documents only, see
+    :mod:`analysis.run.publish`.)"""
     review = ctx.review
     parts = ["<h3>Mức độ đầy đủ của số liệu</h3>", _completeness(ctx)]
     parts.append(
@@ -1624,10 +1634,6 @@ def data_notes_section(ctx: ReportContext, publish: bool = False) -> HTML:
         f"Dữ liệu đầu vào: {Path(str(review.source_name)).name}; mã kiểm tra (dấu vân tay) "
         f"{review.fingerprint}. Cùng mã kiểm tra là cùng một bộ số liệu."
     )
-    if publish:
-        from analysis.present.appendices import PUBLISH_RULE_VI
-
-        notes.append(PUBLISH_RULE_VI)
     parts.append("<h3>Ghi chú khác</h3>")
     parts.append(_list(notes, "notes"))
     return _section(ctx, "data_notes", "\n".join(parts))
@@ -1655,17 +1661,17 @@ def _shared(review: Review, key: str, build) -> str:
 _SPECS: dict[tuple, tuple[weakref.ref, list]] = {}
 
 
-def _appendix_specs(review: Review, assessment_id: str, publish: bool) -> list[dict]:
+def _appendix_specs(review: Review, assessment_id: str) -> list[dict]:
     """The appendix tables of one Review and assessment, built once per process while that
     Review object lives (every report of the build reuses them)."""
     from analysis.present.appendices import appendix_specs
 
-    key = (id(review), assessment_id, publish)
+    key = (id(review), assessment_id)
     with _LOCK:
         entry = _SPECS.get(key)
     if entry is not None and entry[0]() is review:
         return entry[1]
-    specs = appendix_specs(review, assessment_id, publish=publish)
+    specs = appendix_specs(review, assessment_id, publish=False)  # internal: every number
     with _LOCK:
         for k in [k for k, (ref, _) in _SPECS.items() if ref() is None]:
             del _SPECS[k]
@@ -1686,12 +1692,12 @@ def _own_rows(frame: pd.DataFrame, unit_code: str, unit_name: str) -> pd.DataFra
     return out
 
 
-def _appendix_html(ctx: ReportContext, publish: bool = False) -> str:
+def _appendix_html(ctx: ReportContext) -> str:
     """The appendix tables: every unit on the province report; a unit's report shows its own
     row and the province's (the full tables are the province report's and appendix.xlsx)."""
     from analysis.present.tables import appendix_html
 
-    specs = _appendix_specs(ctx.review, ctx.assessment_id, publish)
+    specs = _appendix_specs(ctx.review, ctx.assessment_id)
     if not specs:
         return _p("Không có bảng phụ lục.", "note")
     own = None if ctx.is_province else ctx.unit_code
@@ -1707,38 +1713,32 @@ def _appendix_html(ctx: ReportContext, publish: bool = False) -> str:
     )
 
 
-def appendix_section(ctx: ReportContext, publish: bool = False) -> HTML:
+def appendix_section(ctx: ReportContext) -> HTML:
     """The appendix tables ("Phụ lục 1 …"): units in rows, years in columns, totals row.
 
     The province report has every reporting unit; a unit's report has the unit's row and the
     province's (the full tables are in the province report and in ``appendix.xlsx``: reprinting
-    them in every unit's report would add pages nobody there reads).
-    ``publish=True`` (publishing mode): small counts of people are hidden as
-    :mod:`analysis.present.appendices` describes; the internal report keeps every number.
+    them in every unit's report would add pages nobody there reads). The report is internal
+    and keeps every number (published appendices: :mod:`analysis.run.publish`).
     """
-    mode = "publish" if publish else "internal"
     if ctx.is_province:
         body = _shared(
             ctx.review,
-            f"appendix:{ctx.assessment_id}:{mode}",
-            lambda: _appendix_html(ctx, publish),
+            f"appendix:{ctx.assessment_id}",
+            lambda: _appendix_html(ctx),
         )
         scope = (
             f"Các bảng dưới đây trình bày số liệu của tất cả các đơn vị thuộc "
             f"{ctx.review.province_name} theo từng năm, dòng cuối là toàn tỉnh."
         )
     else:
-        body = _appendix_html(ctx, publish)
+        body = _appendix_html(ctx)
         scope = (
             f"Các bảng dưới đây trình bày số liệu của {ctx.unit_name} theo từng năm, dòng cuối "
             "là toàn tỉnh; số liệu của tất cả các đơn vị có trong phụ lục của báo cáo toàn tỉnh "
             "và trong tệp Excel phụ lục (appendix.xlsx) của kỳ đánh giá."
         )
-    intro = _p(
-        f"Phụ lục của báo cáo {ctx.unit_name}. {scope}"
-        + (" Đây là bản công bố: các ô đếm ít người được ẩn (xem Ghi chú về số liệu)."
-           if publish else "")
-    )
+    intro = _p(f"Phụ lục của báo cáo {ctx.unit_name}. {scope}")
     return _display(
         '<section class="tccsd-report tccsd-section tccsd-appendices" id="muc-phu-luc">\n'
         f"<h2>Phụ lục</h2>\n{intro}\n{body}\n</section>"

@@ -723,24 +723,41 @@ def appendix_layout(frame: pd.DataFrame) -> tuple[list[int | str], list[Appendix
 
 
 def appendix_notes(
-    frame: pd.DataFrame, unit: str, missing: str = f"Ô có dấu “{MISSING}”"
+    frame: pd.DataFrame,
+    unit: str,
+    missing: str = f"Ô có dấu “{MISSING}”",
+    total_label: str | None = None,
 ) -> list[str]:
     """Footnotes of an appendix table: how the total is computed, part years, series breaks,
-    what an empty cell means (``missing`` names how it looks)."""
+    what an empty cell means.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The appendix frame (its ``attrs`` hold part years, incomplete years, series breaks).
+    unit : str
+        ``"percent"`` or ``"count"``.
+    missing : str
+        How an empty cell looks, named in the last note.
+    total_label : str, optional
+        The total row's scope as the sentences name it, e.g. ``"toàn quốc"``; default
+        ``frame.attrs["total_label"]``, else ``"toàn tỉnh"``.
+    """
+    total = total_label or frame.attrs.get("total_label") or "toàn tỉnh"
     notes = []
     if unit == "percent":
         notes.append(
-            "Tỷ lệ toàn tỉnh tính từ tổng tử số và tổng mẫu số của các đơn vị, "
+            f"Tỷ lệ {total} tính từ tổng tử số và tổng mẫu số của các đơn vị, "
             "không phải trung bình cộng tỷ lệ của các đơn vị."
         )
     else:
-        notes.append("Số toàn tỉnh bằng tổng số của các đơn vị.")
+        notes.append(f"Số {total} bằng tổng số của các đơn vị.")
     part_years = frame.attrs.get("part_years") or []
     if part_years:
         notes.append(f"(*) Số liệu năm {', '.join(map(str, part_years))} chưa đủ cả năm.")
     for year, share in (frame.attrs.get("incomplete_years") or {}).items():
         units = f" (tính từ {share} đơn vị có số liệu)" if share else ""
-        notes.append(f"(*) Số toàn tỉnh năm {year} chưa đủ các đơn vị báo cáo{units}.")
+        notes.append(f"(*) Số {total} năm {year} chưa đủ các đơn vị báo cáo{units}.")
     for code in frame.attrs.get("series_breaks") or {}:
         notes.append(L.series_break_note(code) + ".")
     notes.append(f"{missing}: không có số liệu.")
@@ -820,13 +837,15 @@ def appendix_html(
     *,
     source_vi: str = DEFAULT_SOURCE_VI,
     note_vi: str | None = None,
+    total_label: str | None = None,
 ) -> str:
     """An official-looking appendix table (HTML fragment with its own scoped CSS).
 
     "Phụ lục <n>. <title>" caption, "Đơn vị tính: <unit>" on the right, STT column, group
     headings, bold "Toàn tỉnh" row, thin black borders, right-aligned Vietnamese numbers
     (percent 1 decimal without the sign, counts with thousands dots), notes and "Nguồn: …".
-    Every text is HTML-escaped (Jinja2 autoescape).
+    Every text is HTML-escaped (Jinja2 autoescape). ``total_label``: the total's scope in the
+    notes (:func:`appendix_notes`; "toàn quốc" on the national report).
     """
     unit = frame_unit(frame, unit_label)
     decimals = 1 if unit == "percent" else 0
@@ -835,7 +854,7 @@ def appendix_html(
     for row in rows:
         cells = [v if isinstance(v, str) else fmt_number(v, decimals) for v in row.values]
         printed.append({"kind": row.kind, "stt": row.stt, "label": row.label, "cells": cells})
-    notes = appendix_notes(frame, unit)
+    notes = appendix_notes(frame, unit, total_label=total_label)
     if note_vi:
         notes.insert(0, note_vi)
     return _appendix_template().render(

@@ -444,8 +444,22 @@ def _build_locked(
            else f"(chi tiết: {_shown(out_dir / 'findings.xlsx')}).")
     )
 
-    with console.status("Đang tính các chỉ tiêu…"):
-        review = compute_build_review(validation, assessment_ids)
+    from analysis.run.files import atomic_write_bytes, inputs_digest
+
+    # Names the review bundle: every input of the review (data, params, package, assessments),
+    # so an existing bundle is this review and a resumed build need not recompute it.
+    data_digest = inputs_digest(
+        inputs_digest(Path(data)) if Path(data).exists() else validation.data.fingerprint,
+        __version__,
+        *params.params_digest_parts(),
+        *package_digest_parts(),
+        ",".join(assessment_ids),
+    )
+    review = None if (force or publish) else _cached_review(scope_bundle(out_dir, data_digest))
+    reused = review is not None
+    if review is None:
+        with console.status("Đang tính các chỉ tiêu…"):
+            review = compute_build_review(validation, assessment_ids)
     if publish:  # the published appendices only (analysis.run.publish.build_published)
         from analysis.run.publish import build_published
 
@@ -463,9 +477,6 @@ def _build_locked(
         console.print(f"Đã ghi các bảng chỉ tiêu vào {_shown(out_dir / 'tables')}.")
         return 0
 
-    from analysis.run.files import atomic_write_bytes, inputs_digest
-
-    data_digest = inputs_digest(Path(data)) if Path(data).exists() else validation.data.fingerprint
     try:
         planned = plan_reports(review, assessment_ids, unit, formats, out_dir, data_digest)
     except ValueError as exc:
@@ -479,7 +490,7 @@ def _build_locked(
                 scope_bundle(out_dir, data_digest, scope or NATIONAL_DIR),
                 pickle.dumps(part, protocol=pickle.HIGHEST_PROTOCOL),
             )
-    else:
+    elif not reused:
         atomic_write_bytes(bundle, pickle.dumps(review, protocol=pickle.HIGHEST_PROTOCOL))
 
     todo = []
@@ -644,6 +655,24 @@ def _start_early_pool(jobs, unit, assessment_ids, tables_only, scheduler) -> Non
         named = [u for u in str(unit).split(",") if u.strip()]
         workers = min(workers, len(named) * len(assessment_ids))
     _EARLY_POOL.append(WarmKernelPool(max(1, workers), cwd=config.PROJ_ROOT).start())
+
+
+def _cached_review(bundle: Path):
+    """The review a previous run of this build pickled to ``bundle``, or None.
+
+    The bundle's name digests every input of the review and it is written atomically, so a
+    file that exists and unpickles is the review this build would compute: a build resumed
+    after a crash or a Ctrl-C (or one that adds a unit) skips the indicators. Only
+    one-province reviews are kept whole; a country's are split per scope and recomputed.
+    """
+    from analysis.measure.review import Review
+
+    try:
+        with open(bundle, "rb") as handle:
+            review = pickle.load(handle)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+        return None
+    return review if isinstance(review, Review) else None
 
 
 def _take_early_pool():

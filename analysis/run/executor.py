@@ -70,7 +70,8 @@ log = logging.getLogger(__name__)
 KERNEL_NAME = "tccsd-review"
 #: Modules imported once when a warm kernel starts (missing ones are skipped): everything a
 #: report notebook imports, so that the first report on each kernel is not slower than the
-#: next ones (``analysis.measure.integrity`` alone brings scipy.stats, ~1.5 s).
+#: next ones. Nothing here may pull scipy or statsmodels (~2 s of CPU per kernel): the review
+#: is computed once by the build, and ``analysis.measure.integrity`` imports scipy lazily.
 DEFAULT_PRELOAD: tuple[str, ...] = (
     "numpy",
     "pandas",

@@ -165,12 +165,19 @@ class TestTrendChart:
         df = series(years=(2018, 2019, 2020), values=(87.5, 86.0, 47 / 51 * 100))
         df["lower_95"] = [76.4, 74.7, 81.5]
         df["upper_95"] = [93.8, 92.7, 96.9]
-        progress = {"latest_year": 2019, "latest_value": 86.0, "target_year": 2020,
-                    "projected_value": 88.0, "projected_lower": 43.2, "projected_upper": 98.6}
+        progress = {
+            "latest_year": 2019,
+            "latest_value": 86.0,
+            "target_year": 2020,
+            "projected_value": 88.0,
+            "projected_lower": 43.2,
+            "projected_upper": 98.6,
+        }
         fig = plots.trend_chart(df, progress_row=progress, partial_years=[2020])
         partial = by_gid(fig, "partial")[0]
         assert list(partial.get_xdata()) == [2020]
         assert partial.get_markerfacecolor() == "white"  # hollow
+
         def bars(gid):
             from matplotlib.collections import LineCollection
 
@@ -183,9 +190,7 @@ class TestTrendChart:
         (proj_segment,) = bars("projection_ci").get_segments()
         assert proj_segment[0, 0] > 2020  # set beside the observed point, not on it
         assert proj_segment[:, 1] == pytest.approx([43.2, 98.6])
-        markers = {
-            a.get_marker() for a in by_gid(fig, "projection_ci") if hasattr(a, "get_marker")
-        }
+        markers = {a.get_marker() for a in by_gid(fig, "projection_ci") if hasattr(a, "get_marker")}
         assert partial.get_marker() not in markers  # a diamond, not the point's circle
         texts = [t.get_text() for t in fig.axes[0].texts]
         ticks = [t.get_text() for t in fig.axes[0].get_xticklabels()]
@@ -361,8 +366,10 @@ class TestSmallMultiples:
                     }
                 )
         fig = plots.small_multiples(pd.DataFrame(rows), ["P1", "P3", "P5"], "son_dong", ncols=2)
-        visible = [ax for ax in fig.axes if ax.get_visible()]
-        assert [ax.get_gid() for ax in visible] == ["sm_P1", "sm_P3", "sm_P5"]
+        lines = [a for a in fig.findobj() if str(a.get_gid()).startswith("sm_P")]
+        assert [a.get_gid() for a in lines] == ["sm_P1", "sm_P3", "sm_P5"]
+        firsts = [t.get_text() for t in by_gid(fig, "first")]
+        assert firsts == ["80,0%", "20", "90,0%"]
         latest = [t for t in fig.findobj() if t.get_gid() == "latest"]
         texts = [t.get_text() for t in latest]
         assert texts == ["85,0% ↑", "15 thôn ↓", "86,0% ↓"]
@@ -435,7 +442,7 @@ class TestReadability:
         frame = pd.DataFrame(
             {
                 "indicator_id": "P1",
-                "name_vi": "Tỷ lệ " + "rất dài " * 20,
+                "name_vi": "Tỷ lệ " + "rất dài " * 60,  # > 3 lines of a 16 cm panel
                 "unit_code": "son_dong",
                 "year": [2015, 2016],
                 "value": [99.0, 100.0],
@@ -443,6 +450,33 @@ class TestReadability:
             }
         )
         fig = plots.small_multiples(frame, ["P1"], "son_dong")
-        ax = fig.axes[0]
-        assert ax.get_title(loc="left").endswith("…")
-        assert max(ax.get_yticks()) == 100.0  # no tick past 100%
+        (title,) = by_gid(fig, "sm_title_P1")
+        assert title.get_text().endswith("…")
+        assert title.get_text().count("\n") == 2  # three lines at most
+
+    def test_titles_stay_inside_the_figure(self):
+        """The right-hand column's titles ran off the figure's edge (issue 4)."""
+        names = {
+            f"P{i}": "Tỷ lệ đảng viên mới được bồi dưỡng lớp đảng viên mới kết nạp"
+            for i in range(1, 9)
+        }
+        frame = pd.DataFrame(
+            [
+                {
+                    "indicator_id": k,
+                    "name_vi": v,
+                    "unit_code": "son_dong",
+                    "year": y,
+                    "value": 50.0 + y - 2015,
+                }
+                for k, v in names.items()
+                for y in (2015, 2016)
+            ]
+        )
+        fig = plots.small_multiples(frame, list(names), "son_dong", ncols=4)
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        right = fig.bbox.x1
+        for ident in names:
+            (title,) = by_gid(fig, f"sm_title_{ident}")
+            assert title.get_window_extent(renderer).x1 < right

@@ -185,6 +185,31 @@ def test_charts_are_embedded_pngs(review, rendered):
     assert len(_images(rendered[(DISTRICT, "final")]["process_section"])) == 1
 
 
+def test_tile_map_only_for_the_province_of_the_tiles(review, monkeypatch):
+    """params/units.yaml places Bắc Giang's units: another province (country builds) gets a
+    note instead of a map of the wrong units."""
+    ctx = report.context_from_review(review, review.province_code, "final")
+    target = ctx.indicator_list(targets=True)[0]
+    assert "<img" in report._tile_map(ctx, target)
+    layout = {"province": "tinh_khac", "tiles": {"son_dong": [0, 0]}}
+    monkeypatch.setattr(report.params, "units", lambda: layout)
+    note = report._tile_map(ctx, target)
+    assert "<img" not in note
+    assert _text(note).strip() == (
+        f"Chưa có sơ đồ vị trí các đơn vị của {review.province_name} nên báo cáo không có bản đồ ô."
+    )
+
+
+def test_reports_have_no_publish_mode():
+    """Publish mode writes appendix documents only: the report sections take no ``publish``."""
+    import inspect
+
+    for name in ("data_notes_section", "appendix_section"):
+        assert "publish" not in inspect.signature(getattr(report, name)).parameters
+    for notebook in ("unit_report.py", "province_report.py"):
+        assert "publish" not in (config.PROJ_ROOT / "notebooks" / notebook).read_text("utf-8")
+
+
 def test_province_report_has_maps_rankings_and_heat_table(review, rendered):
     sections = rendered[(review.province_code, "final")]
     assert "Xếp hạng các đơn vị" in sections["target_sections"]

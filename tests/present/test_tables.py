@@ -369,4 +369,14 @@ class TestAppendixHtml:
         assert "<th>2015</th><th>2017*</th>" in html
         assert "(*) Số liệu năm 2017 chưa đủ cả năm." in html
         assert "(*) Số toàn tỉnh năm 2017 chưa đủ các đơn vị báo cáo (tính từ 3/4 đơn vị" in html
+        national = tables.appendix_html(frame, 1, T1, "%", total_label="toàn quốc")
+        assert (
+            "(*) Số toàn quốc năm 2017 chưa đủ các đơn vị báo cáo (tính từ 3/4 đơn vị" in national
+        )
+        assert "Tỷ lệ toàn quốc tính từ tổng tử số và tổng mẫu số" in national
+        assert "toàn tỉnh" not in national
+        frame.attrs["total_label"] = "toàn quốc"  # as analysis.present.national sets it
+        assert (
+            tables.appendix_notes(frame, "count")[0] == "Số toàn quốc bằng tổng số của các đơn vị."
+        )
         assert "Từ 2018 xếp loại theo Quy định 132-QĐ/TW." in html

@@ -55,3 +55,50 @@ def test_a_names_column_is_dropped_and_never_reaches_an_output(demo_copy, tmp_pa
         else:
             text = produced.read_bytes().decode("utf-8", errors="replace")
         assert "Nguyễn Văn Thử" not in text, produced
+
+
+def test_a_resumed_build_reuses_a_complete_review_and_recomputes_a_damaged_one(
+    tmp_path, monkeypatch
+):
+    """The review bundle is named by every input of the review, so a second build of the same
+    data (another unit, or a re-run after a crash) reuses it; a damaged file is recomputed
+    and replaced, never handed to the notebooks."""
+    import pickle
+
+    import analysis.measure.review as review_module
+    import analysis.run.build as build_module
+
+    computed = []
+    real = review_module.compute_build_review
+
+    def counting(*args, **kwargs):
+        computed.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(review_module, "compute_build_review", counting)
+    # No notebooks: only the review and its bundle are under test.
+    monkeypatch.setattr(build_module, "_start_early_pool", lambda *a, **k: None)
+    def pretend_built(todo, *args, **kwargs):
+        for report in todo:
+            report.status = "built"
+
+    monkeypatch.setattr(build_module, "_run_reports", pretend_built)
+    out = tmp_path / "out"
+
+    def run(unit: str) -> int:
+        return build(config.DEMO_DATA_DIR, assessment="final", unit=unit, formats=("html",),
+                     out=out, console=quiet_console())
+
+    assert run("son_dong") == 0
+    assert len(computed) == 1
+    (bundle,) = (out / ".cache").glob("review-*.pkl")
+    first = bundle.read_bytes()
+    assert run("yen_the") == 0
+    assert len(computed) == 1, "the complete bundle of the same inputs was not reused"
+    assert bundle.read_bytes() == first
+
+    bundle.write_bytes(first[: len(first) // 2])  # as if cut short by another program
+    assert run("viet_yen") == 0
+    assert len(computed) == 2
+    assert bundle.read_bytes() == first  # recomputed and rewritten whole
+    assert pickle.loads(bundle.read_bytes()).province_code == "bac_giang"

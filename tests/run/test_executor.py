@@ -269,3 +269,24 @@ def test_pool_started_ahead_and_never_used_is_stopped(tmp_path, monkeypatch):
     assert not worker.proc.is_alive()
     assert multiprocessing.active_children() == []
     assert list(tmp_path.glob("tccsd-kernel-*")) == []
+
+
+def test_kernel_preload_stays_light():
+    """The warm-up imports every module a report notebook needs, but not scipy or
+    statsmodels (~2 s of CPU per kernel): the review is computed by the build, and the
+    modules a pickled Review brings (analysis.measure.integrity) import scipy lazily."""
+    import subprocess
+    import sys
+
+    from analysis.run.executor import DEFAULT_PRELOAD
+
+    code = (
+        "import importlib, sys\n"
+        f"for name in {list(DEFAULT_PRELOAD)!r}:\n"
+        "    importlib.import_module(name)\n"
+        "print(sorted(m for m in ('scipy', 'statsmodels', 'weasyprint') if m in sys.modules))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert done.stdout.strip() == "[]"
