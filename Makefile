@@ -37,6 +37,10 @@ bench: $(STAMP)
 	$(PY) bench/bench_indicators.py
 	$(PY) bench/bench_build.py
 
+## Reports per minute, local pool vs a Dask LocalCluster, 1 and 5 provinces (~25 min)
+bench-scale: $(STAMP)
+	$(PY) bench/bench_scale.py
+
 ## Re-resolve requirements.lock from pyproject.toml
 lock:
 	uv pip compile pyproject.toml --extra dev --python-version 3.11 --no-header -o requirements.lock
@@ -49,4 +53,4 @@ clean-outputs:
 help:
 	@awk '/^## /{desc=substr($$0,4); next} /^[a-z-]+:/{if(desc){split($$1,t,":"); printf "  make %-14s %s\n", t[1], desc}; desc=""}' $(MAKEFILE_LIST)
 
-.PHONY: env reports test lint lab bench lock clean-outputs help
+.PHONY: env reports test lint lab bench bench-scale lock clean-outputs help

@@ -81,7 +81,8 @@ class TestFullBuildOfOneUnit:
     """One district and the province, final assessment, every format."""
 
     @pytest.fixture(scope="class")
-    def built(self, tmp_path_factory):
+    @classmethod
+    def built(cls, tmp_path_factory):
         out = tmp_path_factory.mktemp("out")
         console = quiet_console()
         status = build(config.DEMO_DATA_DIR, assessment="final", unit="son_dong,province",
