@@ -227,15 +227,21 @@ def test_cluster_build_equals_a_local_build_even_when_a_worker_is_killed(
 @pytest.mark.slow
 def test_a_multi_province_build_runs_on_the_cluster(dask_cluster, tmp_path, capsys):
     """A synthetic 2-province country: the national report, a province report and a unit
-    report of the other province, i.e. three review bundles sent to the workers."""
+    report of the other province, i.e. three review bundles sent to the workers; the files
+    equal those of the same build on the local pool."""
     from analysis.data.demo import write_country
 
     data = tmp_path / "country"
     write_country(data, n_provinces=2, seed=7)
+    args = ["build", "--data", str(data), "--unit", "national,p01,p02_s04",
+            "--assessment", "final", "--formats", "html"]
+    local = tmp_path / "local"
+    local.mkdir()
+    (local / ".code").write_text(cluster_run.code_digest())
+    assert main([*args, "--out", str(local), "--jobs", "2"]) == 0
+    capsys.readouterr()
     out = tmp_path / "cluster"
-    status = main(["build", "--data", str(data), "--unit", "national,p01,p02_s04",
-                   "--assessment", "final", "--formats", "html", "--out", str(out),
-                   "--scheduler", dask_cluster.scheduler_address])
+    status = main([*args, "--out", str(out), "--scheduler", dask_cluster.scheduler_address])
     printed = capsys.readouterr().out
     assert status == 0, printed
     assert "Đã dựng 3, không đổi 0, lỗi 0" in printed
@@ -249,3 +255,5 @@ def test_a_multi_province_build_runs_on_the_cluster(dask_cluster, tmp_path, caps
             "</html>"
         )
     assert [p for p in out.rglob("*") if ".tmp-" in p.name] == []
+    (out / ".code").write_text(cluster_run.code_digest())
+    assert_same_outputs(local, out)
