@@ -20,6 +20,7 @@ from openpyxl import Workbook
 from analysis.data import intake
 from analysis.data.findings import ERROR, WARNING
 from analysis.data.intake import read_input
+from tests.data.encodings import cp1258_bytes
 
 VILLAGE_HEADER = ["Năm", "Mã thôn", "Mã xã", "Số đảng viên", "Có chi bộ riêng",
                   "Sinh hoạt chi bộ ghép", "Trưởng thôn là đảng viên",
@@ -575,19 +576,6 @@ UNITS_CSV = ("Mã đơn vị,Tên đơn vị,Cấp,Mã đơn vị cấp trên,Lo
              "xa_tien_phong,Tiến Phong,\"Xã, phường, thị trấn\",yen_dung,Xã\r\n")
 
 
-def _cp1258(text: str) -> bytes:
-    """Encode as Windows Vietnamese does: base letters precomposed, tone marks combining."""
-    tones = "\u0300\u0301\u0303\u0309\u0323"
-    out = []
-    for ch in text:
-        try:
-            ch.encode("cp1258")
-            out.append(ch)
-        except UnicodeEncodeError:
-            d = unicodedata.normalize("NFD", ch)
-            base = unicodedata.normalize("NFC", "".join(c for c in d if c not in tones))
-            out.append(base + "".join(c for c in d if c in tones))
-    return "".join(out).encode("cp1258")
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "utf-16-le-bom",
@@ -596,7 +584,7 @@ def test_csv_encodings(tmp_path, encoding):
     folder = tmp_path / "csv"
     folder.mkdir()
     if encoding == "cp1258":
-        data = _cp1258(UNITS_CSV)
+        data = cp1258_bytes(UNITS_CSV)
     elif encoding == "utf-16-le-bom":
         data = b"\xff\xfe" + UNITS_CSV.encode("utf-16-le")
     elif encoding == "utf-16-be-bom":

@@ -22,6 +22,7 @@ import pytest
 
 from analysis.data import intake
 from analysis.data.intake import read_input
+from tests.data.encodings import cp1258_bytes
 
 VILLAGE_HEADER = ["Năm", "Mã thôn", "Mã xã", "Số đảng viên", "Có chi bộ riêng",
                   "Sinh hoạt chi bộ ghép", "Trưởng thôn là đảng viên",
@@ -156,25 +157,12 @@ def test_more_than_twenty_unnamed_columns_same_through_both_paths(tmp_path, monk
     assert len([f for f in fast[1] if f.rule == "unnamed_column"]) == expected
 
 
-def _cp1258(text: str) -> bytes:
-    """Encode as Windows Vietnamese does: base letters precomposed, tone marks combining."""
-    tones = "\u0300\u0301\u0303\u0309\u0323"
-    out = []
-    for ch in text:
-        try:
-            ch.encode("cp1258")
-            out.append(ch)
-        except UnicodeEncodeError:
-            d = unicodedata.normalize("NFD", ch)
-            base = unicodedata.normalize("NFC", "".join(c for c in d if c not in tones))
-            out.append(base + "".join(c for c in d if c in tones))
-    return "".join(out).encode("cp1258")
 
 
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16", "cp1258", "nfd"])
 def test_encodings_same_through_both_paths(tmp_path, monkeypatch, encoding):
     if encoding == "cp1258":
-        data = _cp1258(MESSY_VILLAGES)
+        data = cp1258_bytes(MESSY_VILLAGES)
     elif encoding == "nfd":
         data = unicodedata.normalize("NFD", MESSY_VILLAGES).encode("utf-8")
     else:

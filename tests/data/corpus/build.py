@@ -15,7 +15,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
@@ -186,20 +185,6 @@ class Input:
         return folder
 
 
-def cp1258_bytes(text: str) -> bytes:
-    """Text as Windows-1258 writes it: precomposed where the code page has the letter, tone
-    marks as combining characters after it otherwise (how Vietnamese Windows stores "ộ")."""
-    tones = "\u0300\u0301\u0303\u0309\u0323"
-    out = []
-    for ch in text:
-        try:
-            ch.encode("cp1258")
-            out.append(ch)
-        except UnicodeEncodeError:
-            d = unicodedata.normalize("NFD", ch)
-            base = unicodedata.normalize("NFC", "".join(c for c in d if c not in tones))
-            out.append(base + "".join(c for c in d if c in tones))
-    return "".join(out).encode("cp1258")
 
 
 # --- hand counts ------------------------------------------------------------------------------

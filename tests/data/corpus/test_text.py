@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from analysis.data.findings import ERROR, WARNING
+from tests.data.encodings import cp1258_bytes
 
-from .build import ALL, LIGHT, Built, Expect, Input, Registry, check, cp1258_bytes
+from .build import ALL, LIGHT, Built, Expect, Input, Registry, check
 
 CASES = Registry(LIGHT)
 ORGS = "organizations.csv"
