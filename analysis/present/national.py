@@ -25,7 +25,7 @@ import pandas as pd
 from analysis import params
 from analysis.present import labels as L
 from analysis.present import report as R
-from analysis.present.formats import MISSING, fmt_date, fmt_number, fmt_value
+from analysis.present.formats import fmt_date, fmt_number
 
 if TYPE_CHECKING:  # pragma: no cover
     from IPython.display import HTML
@@ -346,59 +346,6 @@ def _comparison(ctx: NationalContext, indicator) -> str:
     return R._figure(fig, f"{indicator.id}: xếp hạng các tỉnh", caption)
 
 
-def _ranking_table(ctx: NationalContext, indicator) -> str:
-    rows = R._comparison_rows(ctx, indicator.id)
-    if rows.empty:
-        return ""
-    ascending = indicator.polarity == "lower"
-    rows = rows.sort_values(["value", "unit_code"], ascending=[ascending, True], kind="mergesort")
-    progress = ctx.reporting_progress_by_id.get(indicator.id)
-    verdict_of = (
-        dict(zip(progress["unit_code"], progress["verdict"], strict=False))
-        if progress is not None
-        else {}
-    )
-    funnel = ctx.funnels_by_id.get(indicator.id)
-    funnel_of = (
-        dict(zip(funnel["unit_code"], funnel["assessment"], strict=False))
-        if funnel is not None
-        else {}
-    )
-    noun = L.count_noun(indicator.id) if indicator.unit == "count" else ""
-    value_col = f"Năm {ctx.latest_year}"
-    compare_col = f"So với {ctx.unit_name.lower()}"
-    records = []
-    rank, previous = 0, None
-    for i, row in enumerate(rows.itertuples(index=False), start=1):
-        if row.value != previous:
-            rank, previous = i, row.value
-        target = (
-            L.target_text(str(row.target_op), row.target_value, indicator.unit, noun)
-            if not R.is_missing(row.target_op) and not R.is_missing(row.target_value)
-            else MISSING
-        )
-        record = {
-            "Hạng": str(rank),
-            "Tỉnh": R._esc(ctx.unit_names.get(row.unit_code, row.unit_code)),
-            value_col: html.escape(fmt_value(row.value, indicator.unit)),
-            "Chỉ tiêu": html.escape(target),
-            "Đánh giá": L.verdict_badge_html(verdict_of.get(row.unit_code)),
-        }
-        if indicator.unit == "percent":
-            word = L.funnel_word(funnel_of.get(row.unit_code), indicator.polarity)
-            record[compare_col] = html.escape(
-                word.replace("toàn tỉnh", ctx.unit_name.lower())
-            )
-        records.append(record)
-    return R._table(
-        pd.DataFrame(records),
-        f"rank_national_{indicator.id}",
-        f"Xếp hạng các tỉnh năm {ctx.latest_year} – {indicator.id}",
-        numeric=[value_col],
-        centre=["Hạng"],
-    )
-
-
 def target_sections(ctx: NationalContext) -> HTML:
     """Every target: heading, sentence, national trend chart, the provinces compared (funnel
     or ranked dots) and ranked in a table. No tile map: see the data notes."""
@@ -420,7 +367,14 @@ def target_sections(ctx: NationalContext) -> HTML:
             + _trend(ctx, indicator)
             + "</div>",
             _comparison(ctx, indicator),
-            _ranking_table(ctx, indicator),
+            R._ranking_table(
+                ctx,
+                indicator,
+                unit_header="Tỉnh",
+                area=ctx.unit_name.lower(),
+                units_noun="các tỉnh",
+                table_id=f"rank_national_{indicator.id}",
+            ),
         ]
         parts.append('<div class="target-block">' + "\n".join(b for b in block if b) + "</div>")
     return R._section(ctx, "targets", "\n".join(parts))

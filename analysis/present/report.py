@@ -842,7 +842,17 @@ def _tile_map(ctx: ReportContext, indicator) -> str:
     return _figure(fig, f"{indicator.id}: bản đồ các đơn vị", caption)
 
 
-def _ranking_table(ctx: ReportContext, indicator) -> str:
+def _ranking_table(
+    ctx: ReportContext,
+    indicator,
+    *,
+    unit_header: str = "Đơn vị",
+    area: str = "toàn tỉnh",
+    units_noun: str = "các đơn vị",
+    table_id: str | None = None,
+) -> str:
+    """The reporting units ranked by their latest value, with target, verdict and the funnel
+    word against ``area`` (the national report ranks provinces against "toàn quốc")."""
     rows = _comparison_rows(ctx, indicator.id)
     if rows.empty:
         return ""
@@ -874,21 +884,20 @@ def _ranking_table(ctx: ReportContext, indicator) -> str:
         )
         record = {
             "Hạng": str(rank),
-            "Đơn vị": _esc(ctx.unit_names.get(row.unit_code, row.unit_code)),
+            unit_header: _esc(ctx.unit_names.get(row.unit_code, row.unit_code)),
             value_col: html.escape(fmt_value(row.value, indicator.unit)),
             "Chỉ tiêu": html.escape(target),
             "Đánh giá": L.verdict_badge_html(verdict_of.get(row.unit_code)),
         }
         if indicator.unit == "percent":
-            record["So với toàn tỉnh"] = html.escape(
-                L.funnel_word(funnel_of.get(row.unit_code), indicator.polarity)
-            )
+            word = L.funnel_word(funnel_of.get(row.unit_code), indicator.polarity)
+            record[f"So với {area}"] = html.escape(word.replace("toàn tỉnh", area))
         records.append(record)
     frame = pd.DataFrame(records)
     return _table(
         frame,
-        f"rank_{indicator.id}",
-        f"Xếp hạng các đơn vị năm {ctx.latest_year} – {indicator.id}",
+        table_id or f"rank_{indicator.id}",
+        f"Xếp hạng {units_noun} năm {ctx.latest_year} – {indicator.id}",
         numeric=[value_col],
         centre=["Hạng"],
     )
