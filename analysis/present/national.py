@@ -475,18 +475,7 @@ def data_notes_section(ctx: NationalContext) -> HTML:
             "chưa đủ cả năm: được trình bày để tham khảo (đánh dấu *), không dùng để đánh giá "
             "tiến độ."
         )
-    breaks = sorted(
-        {
-            c
-            for v in ctx.unit_indicators.get("series_break", pd.Series(dtype=str))
-            for c in L.series_break_codes(v)
-        }
-    )
-    notes += [L.series_break_note(c) + "." for c in breaks]
-    notes.append(
-        f"Dữ liệu đầu vào: {Path(str(review.source_name)).name}; mã kiểm tra (dấu vân tay) "
-        f"{review.fingerprint}. Cùng mã kiểm tra là cùng một bộ số liệu."
-    )
+    notes += R._series_and_source_notes(ctx, review)
     parts.append("<h3>Ghi chú khác</h3>")
     parts.append(R._list(notes, "notes"))
     return R._section(ctx, "data_notes", "\n".join(parts))

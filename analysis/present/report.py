@@ -1594,6 +1594,22 @@ def _findings(ctx: ReportContext) -> str:
     return "\n".join(parts)
 
 
+def _series_and_source_notes(ctx: ReportContext, review) -> list[str]:
+    """The data notes every report ends with: the series breaks its indicators cross, and the
+    input file with its fingerprint (the same fingerprint means the same data)."""
+    breaks = sorted(
+        {
+            c
+            for v in ctx.unit_indicators.get("series_break", pd.Series(dtype=str))
+            for c in L.series_break_codes(v)
+        }
+    )
+    return [L.series_break_note(c) + "." for c in breaks] + [
+        f"Dữ liệu đầu vào: {Path(str(review.source_name)).name}; mã kiểm tra (dấu vân tay) "
+        f"{review.fingerprint}. Cùng mã kiểm tra là cùng một bộ số liệu."
+    ]
+
+
 def data_notes_section(ctx: ReportContext) -> HTML:
     """Completeness, the validation warnings that touched the unit (≤ 30 + a count), methods in
     three plain sentences, the input fingerprint, part-year and series-break notes. (Reports
@@ -1631,18 +1647,7 @@ def data_notes_section(ctx: ReportContext) -> HTML:
             f"{'tổng kết' if ctx.assessment_id == 'final' else 'đánh giá'}, chưa đủ cả năm: "
             "được trình bày để tham khảo (đánh dấu *), không dùng để đánh giá tiến độ."
         )
-    breaks = sorted(
-        {
-            c
-            for v in ctx.unit_indicators.get("series_break", pd.Series(dtype=str))
-            for c in L.series_break_codes(v)
-        }
-    )
-    notes += [L.series_break_note(c) + "." for c in breaks]
-    notes.append(
-        f"Dữ liệu đầu vào: {Path(str(review.source_name)).name}; mã kiểm tra (dấu vân tay) "
-        f"{review.fingerprint}. Cùng mã kiểm tra là cùng một bộ số liệu."
-    )
+    notes += _series_and_source_notes(ctx, review)
     parts.append("<h3>Ghi chú khác</h3>")
     parts.append(_list(notes, "notes"))
     return _section(ctx, "data_notes", "\n".join(parts))
