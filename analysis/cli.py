@@ -3,7 +3,10 @@
 Commands
 --------
 validate PATH      check an input workbook or CSV folder, print and save the findings
-template OUT.xlsx  write the fill-in workbook
+template OUT.xlsx  write the blank fill-in workbook
+template --unit CODE|all --year YEAR [--data SOURCE] OUT
+                   pre-filled workbook of one reporting unit (OUT.xlsx), or of every unit
+                   (all: one file per unit into the folder OUT, e.g. OUT/2020_son_dong.xlsx)
 demo [--out DIR]   (re)write the bundled demo dataset, or a synthetic country
 build              validate, compute indicators and build every report
 """
@@ -26,8 +29,20 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("path", type=Path, nargs="?", help="input; default: the bundled demo data")
     v.add_argument("--out", type=Path, help="findings workbook (default outputs/findings.xlsx)")
 
-    t = sub.add_parser("template", help="write the Excel fill-in template")
-    t.add_argument("out", type=Path)
+    t = sub.add_parser(
+        "template",
+        help="write the Excel fill-in template (blank, or pre-filled for a reporting unit)",
+        description="Without --unit: the blank fill-in workbook OUT.xlsx. With --unit CODE "
+        "--year YEAR: the workbook of one reporting unit, its communes, villages, TCCSĐ and "
+        "official positions listed (codes locked), the previous year's values beside each row, "
+        "and a cover sheet (recipient and deadline from params/collection.yaml). --unit all "
+        "writes one workbook per district and sector committee into the folder OUT.",
+    )
+    t.add_argument("out", type=Path, help="the .xlsx to write (--unit all: a folder)")
+    t.add_argument("--unit", help="reporting unit code, or 'all'")
+    t.add_argument("--year", type=int, help="data year to collect (required with --unit)")
+    t.add_argument("--data", type=Path,
+                   help="units, TCCSĐ and previous year's values; default: the bundled demo data")
 
     d = sub.add_parser("demo", help="write the demo dataset (or a synthetic country)")
     d.add_argument("--out", type=Path, help="folder (default: the bundled demo folder)")
@@ -76,6 +91,10 @@ def main(argv: list[str] | None = None) -> int:
 
             return validate_command(args.path, args.out)
         if args.command == "template":
+            if args.unit:
+                from analysis.run.commands import prefill_command
+
+                return prefill_command(args.unit, args.year, args.data, args.out)
             from analysis.data.template import write_template
 
             write_template(args.out)

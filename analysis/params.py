@@ -62,3 +62,9 @@ def appendices() -> list[dict[str, Any]]:
 def params_digest_parts() -> list[Path]:
     """The parameter files every report depends on (for the rebuild check)."""
     return sorted(config.PARAMS_DIR.glob("*.yaml"))
+
+
+@cache
+def collection() -> dict[str, Any]:
+    """Collecting data from the units: recipient, deadline (``params/collection.yaml``)."""
+    return _load("collection.yaml")

@@ -78,7 +78,14 @@ import pandas as pd
 from analysis import params
 from analysis.data import schema
 from analysis.data.findings import ERROR, WARNING, Finding
-from analysis.data.template import INSTRUCTIONS_SHEET, LISTS_SHEET, sheet_name
+from analysis.data.template import (
+    COVER_SHEET,
+    INSTRUCTIONS_SHEET,
+    LISTS_SHEET,
+    PREFILLED_SHEET,
+    REFERENCE_PREFIX,
+    sheet_name,
+)
 
 # --- limits (module constants so that tests can lower them) --------------------------------
 #: Refuse a workbook whose members add up to more than this when uncompressed.
@@ -193,6 +200,15 @@ def read_input(path: str | Path) -> tuple[InputData, list[Finding]]:
     latter).
     """
     source = Path(path)
+    if source.is_dir():  # a folder of returned workbooks: analysis.data.returns
+        from analysis.data import returns
+
+        mixed = returns.mixed_folder_finding(source)
+        if mixed is not None:
+            empty = {name: empty_frame(name) for name in schema.tables()}
+            return InputData(tables=empty, source=source, fingerprint=""), [mixed]
+        if returns.is_returns_folder(source):
+            return returns.read_returns(source)
     findings: list[Finding] = []
     parts: dict[str, list[pd.DataFrame]] = {}
     emitters: dict[str, _Emitter] = {}
@@ -797,8 +813,10 @@ def _csv_grid(text: str, delim: str) -> _Grid | None:
 
 
 # --- matching sheets and headers --------------------------------------------------------------
-_TEMPLATE_SHEET_KEYS = frozenset({schema.match_key(INSTRUCTIONS_SHEET),
-                                  schema.match_key(LISTS_SHEET)})
+_TEMPLATE_SHEET_KEYS = frozenset(schema.match_key(s) for s in (
+    INSTRUCTIONS_SHEET, LISTS_SHEET, COVER_SHEET, PREFILLED_SHEET))
+#: Reference columns of pre-filled workbooks (names, previous year): never data, no finding.
+_REFERENCE_KEY = schema.match_key(REFERENCE_PREFIX)
 
 
 @cache
@@ -852,7 +870,8 @@ def _is_personal(key: str) -> str | None:
 def _header_score(values: tuple, lookup: dict[str, str]) -> int:
     """Number of known headers in a row, or 0 when the row is not a header row."""
     keys = [_cell_key(v) for v in values]
-    keys = [k for k in keys if k and k not in ORDINAL_HEADERS and _is_personal(k) is None]
+    keys = [k for k in keys if k and k not in ORDINAL_HEADERS and _is_personal(k) is None
+            and not k.startswith(_REFERENCE_KEY)]
     hits = sum(k in lookup for k in keys)
     return hits if hits >= 2 and 2 * hits >= len(keys) else 0
 
@@ -888,7 +907,7 @@ def _guess_table(head: list[tuple[int, tuple]]) -> str | None:
 def _is_second_header(values: tuple, table_name: str) -> bool:
     """True for a row of column codes (or headers) right under the header row."""
     lookup = _header_lookup(table_name)
-    keys = [k for k in (_cell_key(v) for v in values) if k]
+    keys = [k for k in (_cell_key(v) for v in values) if k and not k.startswith(_REFERENCE_KEY)]
     hits = sum(k in lookup for k in keys)
     return hits >= 2 and 2 * hits >= len(keys)
 
@@ -1038,7 +1057,7 @@ def _read_table(sh: _Sheet, table: schema.Table, emitter: _Emitter) -> pd.DataFr
                 "bị bỏ qua. Xin không ghi thông tin cá nhân vào tệp số liệu.",
                 row=header_row, column=shown, **where,
             ))
-        elif key not in ORDINAL_HEADERS:
+        elif key not in ORDINAL_HEADERS and not key.startswith(_REFERENCE_KEY):
             emitter.add(Finding(
                 WARNING, "unknown_column",
                 f"Cột «{shown}» không có trong mẫu, bỏ qua.",

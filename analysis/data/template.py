@@ -38,6 +38,16 @@ from analysis.data import schema
 
 INSTRUCTIONS_SHEET = "Hướng dẫn"
 LISTS_SHEET = "Danh mục"
+#: Cover and code-list sheets of the pre-filled workbooks (:mod:`analysis.data.prefill`);
+#: intake skips them like the two sheets above.
+COVER_SHEET = "Thông tin"
+PREFILLED_SHEET = "Mã in sẵn"
+#: Columns whose header starts with this are references (names, previous year's values) in
+#: pre-filled workbooks: intake never reads them as data.
+REFERENCE_PREFIX = "Tham khảo"
+#: ``_x`` + 4 hex digits + ``_``: spreadsheet applications read it as an escaped character
+#: (``_x000D_`` becomes a line break on re-save), so codes containing it are refused.
+EXCEL_ESCAPE_LIKE = re.compile(r"_x[0-9a-fA-F]{4}_")
 #: First data row of every table sheet (row 1 headers, row 2 column codes).
 FIRST_DATA_ROW = 3
 #: Default for ``SOURCE_DATE_EPOCH``: 2020-01-01 00:00:00 UTC.

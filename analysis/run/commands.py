@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis import config
+from analysis import config, params
 from analysis.data.findings import FINDING_HEADERS_VI, SEVERITY_VI
 
 #: How many findings the terminal shows; the workbook always has all of them.
@@ -149,6 +149,37 @@ def validate_command(path: Path | None, out: Path | None) -> int:
     write_findings_xlsx(frame, out)
     print(f"Đã ghi kết quả kiểm tra: {out}")
     return 0 if result.ok else 1
+
+
+def prefill_command(unit: str, year: int | None, data: Path | None, out: Path) -> int:
+    """``python -m analysis template --unit CODE|all --year YEAR``: pre-filled workbooks."""
+    from analysis.data import prefill
+    from analysis.data.intake import read_input
+
+    if year is None:
+        return fail("Cần ghi năm số liệu: --year NĂM (ví dụ --year 2020).")
+    plan = params.plan()
+    if not int(plan["first_year"]) <= year <= int(plan["last_year"]) + 1:
+        return fail(f"Năm {year} ngoài kỳ kế hoạch ({plan['first_year']}–{plan['last_year']}).")
+    source = resolve_data_path(data)
+    tables, findings = read_input(source)
+    errors = [f for f in findings if f.is_error]
+    if errors or tables.tables["units"].empty:
+        from analysis.data.findings import findings_frame
+
+        print_findings(findings_frame(errors), source.name)
+        return fail(f"Không lập được mẫu: dữ liệu nguồn «{source.name}» có lỗi hoặc thiếu bảng "
+                    "«Đơn vị». Sửa dữ liệu nguồn (lệnh validate) rồi chạy lại.")
+    try:
+        if unit == "all":
+            paths = prefill.write_all(tables.tables, year, out)
+            print(f"Đã ghi {len(paths)} mẫu nhập liệu năm {year} vào {out}")
+        else:
+            prefill.write_unit_workbook(tables.tables, unit, year, out)
+            print(f"Đã ghi mẫu nhập liệu năm {year} của đơn vị {unit}: {out}")
+    except prefill.PrefillError as exc:
+        return fail(str(exc))
+    return 0
 
 
 def demo_command(out: Path | None, country: int | None, seed: int, xlsx: bool) -> int:
