@@ -70,13 +70,15 @@ IDENTITY = {
     "officials": ("commune_code", "position", "seq"),
     "unit_summary": ("unit_code",),
 }
+#: Value columns the workbook fills from the source when known (kind of TCCSĐ, term): a file
+#: holding only these is still "nothing filled in".
+PREFILLED_VALUES = {"organizations": ("org_type", "org_form"), "officials": ("term",)}
 YEAR_COLUMN = {"organizations": "year", "villages": "year", "officials": "snapshot_year",
                "unit_summary": "year"}
 REPORTING_LEVELS = ("district", "sector")
 
 _GREY_FILL = "EDEDED"
 _GREY_FONT = "7F7F7F"
-_ESCAPE_LIKE = tpl.EXCEL_ESCAPE_LIKE
 
 
 class PrefillError(ValueError):
@@ -223,14 +225,6 @@ def unit_rows(tables: Mapping[str, pd.DataFrame], unit_code: str, year: int) -> 
 
     for name, frame in out_tables.items():
         previous[name] = _previous(tables[name], frame, name, year)
-    for name, frame in out_tables.items():
-        for col in frame.columns:
-            bad = [v for v in frame[col].dropna().astype(str) if _ESCAPE_LIKE.search(v)]
-            if bad:
-                raise PrefillError(
-                    f"Mã «{bad[0]}» (bảng «{schema.table(name).title_vi}») chứa «_x» + 4 chữ số "
-                    "hệ 16 + «_»: Excel và LibreOffice đổi chuỗi này thành ký tự điều khiển khi "
-                    "lưu lại tệp. Hãy đổi mã trong bảng «Đơn vị» rồi tạo lại mẫu.")
     return UnitRows(unit_code, unit_name, year, out_tables, names, notes, previous)
 
 
@@ -321,6 +315,7 @@ def _build(tables: Mapping[str, pd.DataFrame], rows: UnitRows) -> Any:
         codes.append(list(rec))
     codes.sheet_state = "veryHidden"
     wb.active = 0
+    _escape_strings(wb)
     props = wb.properties
     stamp = tpl.fixed_datetime()
     props.created = stamp
@@ -489,3 +484,15 @@ def _write_cover(ws: Any, rows: UnitRows) -> None:
         ws.row_dimensions[r + k].height = 15 * max(1, len(text) // 100 + 1) + 2
     _protect(ws)
 
+
+
+def _escape_strings(wb: Any) -> None:
+    """Every string cell as text, its ``_xH…_`` escaped (:func:`template.excel_text`)."""
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                v = cell.value
+                if isinstance(v, str):
+                    if "_x" in v:
+                        cell.value = tpl.excel_text(v)
+                    cell.data_type = "s"

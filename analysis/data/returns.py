@@ -44,6 +44,7 @@ import pandas as pd
 
 from analysis.data import intake, prefill, schema
 from analysis.data.findings import ERROR, WARNING, Finding
+from analysis.data.template import ESCAPED_UNDERSCORE, unescape_text
 
 #: Rows named per file and rule before one summary finding.
 ROWS_CAP = 20
@@ -97,7 +98,7 @@ def read_cover(path: Path) -> Cover | None:
             for i, row in enumerate(wb[list_name].iter_rows(max_col=3, values_only=True)):
                 if i == 0 or not row or row[0] is None or row[1] is None:
                     continue
-                codes[(str(row[0]), int(row[1]))] = "" if row[2] is None else str(row[2])
+                codes[(str(row[0]), int(row[1]))] = unescape_text(str(row[2] or ""))
     finally:
         wb.close()
     try:
@@ -161,6 +162,7 @@ def read_returns(source: Path | Iterable[Path]) -> tuple[intake.InputData, list[
     for path in files:
         cover = read_cover(path)
         data, found = intake.read_input(path)
+        _unescape(data)
         if cover is not None and cover.unit_code:
             key = (cover.unit_code, cover.year)
             if key in seen:
@@ -207,6 +209,18 @@ def read_returns(source: Path | Iterable[Path]) -> tuple[intake.InputData, list[
     return data, findings
 
 
+def _unescape(data: intake.InputData) -> None:
+    """Codes and texts escaped by the pre-filled writer (``_x005f_`` = «_»), back to literal."""
+    for frame in data.tables.values():
+        for col in frame.columns:
+            if col.startswith("_") or frame[col].dtype != "string":
+                continue
+            s = frame[col]
+            has = s.str.contains(ESCAPED_UNDERSCORE, case=False, regex=False, na=False)
+            if has.any():
+                frame.loc[has, col] = s[has].map(unescape_text)
+
+
 def _identity(frame: pd.DataFrame, table_name: str) -> pd.Series:
     cols = prefill.IDENTITY[table_name]
     parts = [frame[c].astype(object).map(lambda v: "" if v is None or v is pd.NA else str(v))
@@ -245,8 +259,9 @@ def _file_checks(path: Path, cover: Cover, data: intake.InputData,
         frame = data.tables.get(tname)
         if frame is None or frame.empty:
             continue
+        given = prefill.PREFILLED_VALUES.get(tname, ())
         cols = [c.name for c in prefill.value_columns(tname) if c.name in frame
-                and not (tname == "officials" and c.name == "term")]
+                and c.name not in given]
         if cols and frame[cols].notna().any().any():
             filled = True
             break
@@ -270,6 +285,9 @@ def _file_checks(path: Path, cover: Cover, data: intake.InputData,
         where = zip(frame["_sheet"].astype(str), frame["_row"].astype(int), strict=True)
         at = dict(zip(where, idents, strict=True))
         by_sheet[sheet_name(schema.table(tname))] = (tname, at, set(idents))
+    listed: dict[str, set[str]] = {}
+    for (sheet, _row), ident in cover.prefilled.items():
+        listed.setdefault(sheet, set()).add(ident)
     counts: dict[str, int] = {}
     for (sheet, row), ident in sorted(cover.prefilled.items()):
         if sheet not in by_sheet:
@@ -278,12 +296,14 @@ def _file_checks(path: Path, cover: Cover, data: intake.InputData,
         new = at.get((sheet, row))
         if new == ident or ident in present:
             continue  # intact, or the row moved (sorted): its code is there
-        rule = "return_code_changed" if new is not None else "return_code_deleted"
+        # another listed row now at this place: rows were deleted (the rest moved up)
+        changed = new is not None and new not in listed[sheet]
+        rule = "return_code_changed" if changed else "return_code_deleted"
         counts[rule] = counts.get(rule, 0) + 1
         if counts[rule] > ROWS_CAP:
             continue
         col = schema.table(tname).column(prefill.IDENTITY[tname][0]).header_vi
-        if new is not None:
+        if changed:
             msg = (f"Mã in sẵn «{ident}» ở dòng {row} đã bị sửa thành «{new}». Không sửa các "
                    "cột mã: nếu đơn vị đã đổi, ghi dòng mới ở các dòng trống bên dưới và báo "
                    "Ban Tổ chức.")
@@ -329,13 +349,12 @@ def _unit_checks(tables: dict[str, pd.DataFrame], covers: dict[str, Cover]) -> l
             owners = codes.map(lambda v, f=owner: f(v) if isinstance(v, str) else None)
             bad = mine[owners.notna() & (owners != cover.unit_code)]
             header = schema.table(tname).column(col).header_vi
-            for k, rec in enumerate(bad.itertuples(index=False)):
+            for k, d in enumerate(bad.to_dict("records")):
                 if k >= ROWS_CAP:
                     out.append(Finding(ERROR, "return_foreign_rows",
                                        f"… và {len(bad) - ROWS_CAP} dòng khác.", file=name,
-                                       sheet=rec._asdict()["_sheet"], unit_code=cover.unit_code))
+                                       sheet=str(d["_sheet"]), unit_code=cover.unit_code))
                     break
-                d = rec._asdict()
                 code = d[col]
                 who = owner(code)
                 out.append(Finding(

@@ -45,9 +45,25 @@ PREFILLED_SHEET = "Mã in sẵn"
 #: Columns whose header starts with this are references (names, previous year's values) in
 #: pre-filled workbooks: intake never reads them as data.
 REFERENCE_PREFIX = "Tham khảo"
-#: ``_x`` + 4 hex digits + ``_``: spreadsheet applications read it as an escaped character
-#: (``_x000D_`` becomes a line break on re-save), so codes containing it are refused.
-EXCEL_ESCAPE_LIKE = re.compile(r"_x[0-9a-fA-F]{4}_")
+#: ``_x`` + hex digits + ``_``: spreadsheet applications read it as an escaped character
+#: (``_x000D_`` becomes a line break on re-save). LibreOffice also reads 1 to 3 digits: the demo
+#: code ``son_dong_my_xa_01`` comes back as ``son_dong_my`` + LF + ``01``.
+EXCEL_ESCAPE_LIKE = re.compile(r"_(x[0-9a-fA-F]{1,4}_)")
+#: What :func:`excel_text` writes for a literal «_» opening such a sequence (OOXML's escape).
+ESCAPED_UNDERSCORE = "_x005f_"
+
+
+def excel_text(text: str) -> str:
+    """``text`` with every ``_xH…_`` escaped, so spreadsheet applications keep it literally.
+
+    Readers turn :data:`ESCAPED_UNDERSCORE` back into «_» (:func:`unescape_text`).
+    """
+    return EXCEL_ESCAPE_LIKE.sub(ESCAPED_UNDERSCORE + r"\1", text) if "_x" in text else text
+
+
+def unescape_text(text: str) -> str:
+    """Undo :func:`excel_text` (case-insensitive, as OOXML hex digits)."""
+    return re.sub("_x005f_", "_", text, flags=re.IGNORECASE) if "_x" in text else text
 #: First data row of every table sheet (row 1 headers, row 2 column codes).
 FIRST_DATA_ROW = 3
 #: Default for ``SOURCE_DATE_EPOCH``: 2020-01-01 00:00:00 UTC.

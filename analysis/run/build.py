@@ -423,6 +423,9 @@ def _build_locked(
     findings = validation.findings_frame()
     if not publish:  # internal-only: never written into a publish folder
         write_findings_xlsx(findings, out_dir / "findings.xlsx")
+        from analysis.run.unit_findings import write_unit_findings
+
+        write_unit_findings(findings, out_dir / "findings")
     if not validation.ok:
         print_findings(findings, Path(data).name, console=console)
         if publish:  # the findings name units and rows: internal, so not saved here
@@ -582,7 +585,8 @@ def _other_mode_files(out_dir: Path, publish: bool, limit: int = 3) -> list[str]
         return []
     folders = [out_dir / a for a in params.assessments() if (out_dir / a).is_dir()]
     if publish:
-        found = [out_dir / n for n in ("findings.xlsx", "tables") if (out_dir / n).exists()]
+        found = [out_dir / n for n in ("findings.xlsx", "findings", "tables")
+                 if (out_dir / n).exists()]
         found += sorted((out_dir / CACHE_DIR).glob("review-*.pkl"))
         for folder in folders:
             found += sorted(m.parent for m in folder.glob("*/.manifest.json"))

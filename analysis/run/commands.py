@@ -147,7 +147,12 @@ def validate_command(path: Path | None, out: Path | None) -> int:
     print_findings(frame, data_path.name)
     out = out or (config.outputs_dir() / "findings.xlsx")
     write_findings_xlsx(frame, out)
-    print(f"Đã ghi kết quả kiểm tra: {out}")
+    from analysis.run.unit_findings import write_unit_findings
+
+    per_unit = write_unit_findings(frame, out.parent / "findings")
+    print(f"Đã ghi kết quả kiểm tra: {out}"
+          + (f" (và {len(per_unit)} tệp theo đơn vị trong {out.parent / 'findings'})"
+             if per_unit else ""))
     return 0 if result.ok else 1
 
 

@@ -13,7 +13,7 @@ import openpyxl
 import pandas as pd
 
 from analysis.data import prefill, schema
-from analysis.data.template import FIRST_DATA_ROW, sheet_name
+from analysis.data.template import FIRST_DATA_ROW, sheet_name, unescape_text
 
 
 def fill_workbook(path: Path, tables: dict[str, pd.DataFrame], out: Path | None = None,
@@ -70,4 +70,5 @@ def _code(table: schema.Table, name: str, value: object) -> str:
     col = table.column(name)
     if col.type == "enum":
         return str(schema.vocabularies()[col.vocabulary].resolve(str(value)))
-    return str(int(value)) if isinstance(value, float) else str(value)
+    # a spreadsheet application shows «_x005f_» as «_» (OOXML escape, template.excel_text)
+    return unescape_text(str(int(value)) if isinstance(value, float) else str(value))
