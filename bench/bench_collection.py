@@ -1,0 +1,68 @@
+"""Collection round trip timings: writing the 14 pre-filled workbooks, reading them back.
+
+Prints (seconds, best of ``--repeat``):
+
+* writing the 14 pre-filled workbooks of one year (``template --unit all``);
+* reading a folder of the 14 returned workbooks (filled from the demo data, values only) with
+  ``read_input``, and validating it (``validate_input``: reading + rules);
+* validating the demo CSV folder once, the reference of issue 10's target for ``collect``
+  (≤ 2× the CSV validation).
+
+Run: ``.venv/bin/python bench/bench_collection.py [--year 2020] [--repeat 3]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "data"))
+
+from fillin import fill_workbook  # noqa: E402
+
+from analysis import config  # noqa: E402
+from analysis.data import prefill  # noqa: E402
+from analysis.data.intake import read_input  # noqa: E402
+from analysis.data.validate import validate_input  # noqa: E402
+
+
+def _best(fn, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return min(times)
+
+
+def main() -> int:
+    p = argparse.ArgumentParser()
+    p.add_argument("--year", type=int, default=2020)
+    p.add_argument("--repeat", type=int, default=3)
+    args = p.parse_args()
+    tables = read_input(config.DEMO_DATA_DIR)[0].tables
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "out"
+        back = Path(tmp) / "returns"
+        back.mkdir()
+        t_write = _best(lambda: prefill.write_all(tables, args.year, out), args.repeat)
+        for path in sorted(out.glob("*.xlsx")):
+            fill_workbook(path, tables, back / path.name)
+        t_read = _best(lambda: read_input(back), args.repeat)
+        t_valid = _best(lambda: validate_input(back), args.repeat)
+        t_csv = _best(lambda: validate_input(config.DEMO_DATA_DIR), args.repeat)
+        t_csv_read = _best(lambda: read_input(config.DEMO_DATA_DIR), args.repeat)
+    print(f"write 14 pre-filled workbooks ({args.year}): {t_write:6.2f} s")
+    print(f"read 14 returned workbooks:               {t_read:6.2f} s")
+    print(f"validate 14 returned workbooks:           {t_valid:6.2f} s")
+    print(f"read demo CSV folder (all years):         {t_csv_read:6.2f} s")
+    print(f"validate demo CSV folder (all years):     {t_csv:6.2f} s")
+    print(f"returns validation / CSV validation:      {t_valid / t_csv:6.2f} x")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
