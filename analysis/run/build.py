@@ -423,9 +423,9 @@ def _build_locked(
     findings = validation.findings_frame()
     if not publish:  # internal-only: never written into a publish folder
         write_findings_xlsx(findings, out_dir / "findings.xlsx")
-        from analysis.run.unit_findings import write_unit_findings
+        from analysis.run.unit_findings import write_unit_findings_of
 
-        write_unit_findings(findings, out_dir / "findings")
+        write_unit_findings_of(data, findings, out_dir / "findings")
     if not validation.ok:
         print_findings(findings, Path(data).name, console=console)
         if publish:  # the findings name units and rows: internal, so not saved here

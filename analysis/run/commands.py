@@ -147,9 +147,9 @@ def validate_command(path: Path | None, out: Path | None) -> int:
     print_findings(frame, data_path.name)
     out = out or (config.outputs_dir() / "findings.xlsx")
     write_findings_xlsx(frame, out)
-    from analysis.run.unit_findings import write_unit_findings
+    from analysis.run.unit_findings import write_unit_findings_of
 
-    per_unit = write_unit_findings(frame, out.parent / "findings")
+    per_unit = write_unit_findings_of(data_path, frame, out.parent / "findings")
     print(f"Đã ghi kết quả kiểm tra: {out}"
           + (f" (và {len(per_unit)} tệp theo đơn vị trong {out.parent / 'findings'})"
              if per_unit else ""))

@@ -1,11 +1,13 @@
 """One findings workbook per reporting unit: ``outputs/findings/<unit>.xlsx``.
 
-Staff send each district or sector committee its own list. A finding goes to the workbook of
-its ``unit_code`` (a returned workbook's findings carry the unit of its cover sheet); a finding
-without a unit is only in the general ``findings.xlsx``. Each file is written atomically with
-reproducible bytes; every text is written as text (a message or value starting with «=» is
-never a formula). Workbooks of units that no longer have findings are removed, so the folder
-never shows a stale list as current.
+Staff send each district or sector committee its own list. They are written when the input
+is a folder of returned workbooks (:func:`write_unit_findings_of`: a collection); a single
+workbook or a CSV folder keeps just ``findings.xlsx``, so the demo build is unchanged. A
+finding goes to the workbook of its ``unit_code`` (a returned workbook's findings carry the
+unit of its cover sheet); a finding without a unit is only in the general ``findings.xlsx``.
+Each file is written atomically with reproducible bytes; every text is written as text (a
+message or value starting with «=» is never a formula). Workbooks of units that no longer have
+findings are removed, so the folder never shows a stale list as current.
 """
 
 from __future__ import annotations
@@ -22,6 +24,16 @@ def unit_file_name(unit_code: str) -> str:
     from slugify import slugify
 
     return f"{slugify(str(unit_code), separator='_') or 'khong_ro'}.xlsx"
+
+
+def write_unit_findings_of(data: Path, findings: pd.DataFrame, folder: Path) -> list[Path]:
+    """:func:`write_unit_findings` when ``data`` is a folder of returned workbooks, else []."""
+    from analysis.data.returns import is_returns_folder
+
+    data = Path(data)
+    if not (data.is_dir() and is_returns_folder(data)):
+        return []
+    return write_unit_findings(findings, folder)
 
 
 def write_unit_findings(findings: pd.DataFrame, folder: Path) -> list[Path]:

@@ -247,3 +247,21 @@ def test_saved_through_libreoffice_reads_back_with_zero_errors(filled, tmp_path)
     assert [f for f in findings if f.is_error] == []
     assert len(data.tables["organizations"]) == 52
     assert len(data.tables["villages"]) == 141
+
+
+def test_validate_writes_per_unit_findings_for_a_returns_folder(returns, tmp_path):
+    from analysis.cli import main
+
+    path = returns / "2020_son_dong.xlsx"
+    wb = load_workbook(path)
+    ws = wb["TCCSĐ"]
+    j = [c.value for c in ws[2]].index("members_total") + 1
+    ws.cell(3, j, value=-5)
+    wb.save(path)
+    out = tmp_path / "o" / "findings.xlsx"
+    assert main(["validate", str(returns), "--out", str(out)]) == 1
+    assert out.exists()
+    assert "son_dong.xlsx" in {p.name for p in (out.parent / "findings").iterdir()}
+    ws = load_workbook(out.parent / "findings" / "son_dong.xlsx").active
+    rows = [[c.value for c in r] for r in ws.iter_rows(min_row=2)]
+    assert any(r[1] == "2020_son_dong.xlsx" and r[3] == 3 and r[7] == "negative" for r in rows)
