@@ -485,7 +485,7 @@ def data_notes_section(ctx: NationalContext) -> HTML:
 def _province_shaped(review: Review) -> Review:
     """A shallow copy of the national Review whose indicator levels read as a province's
     (provinces as ``district`` rows, the nation as the ``province`` total row), the shape the
-    appendix tables (:func:`analysis.present.tables.appendix_frame`) are built from."""
+    appendix tables (:func:`analysis.present.appendix.appendix_frame`) are built from."""
     import copy
 
     from analysis.measure.review import NATIONAL_LEVEL
@@ -509,10 +509,10 @@ NATIONAL_TOTAL_LABEL = "toàn quốc"
 
 
 def appendix_specs(review: Review, assessment_id: str, publish: bool = False) -> list[dict]:
-    """:func:`analysis.present.appendices.appendix_specs` for the national Review: one row per
+    """:func:`analysis.present.appendix.appendix_specs` for the national Review: one row per
     province, the national total last (named as the nation, not "Toàn tỉnh")."""
-    from analysis.present.appendices import appendix_specs as province_specs
-    from analysis.present.tables import NAME_COLUMN
+    from analysis.present.appendix import NAME_COLUMN
+    from analysis.present.appendix import appendix_specs as province_specs
 
     specs = province_specs(_province_shaped(review), assessment_id, publish=publish)
     for spec in specs:
@@ -534,7 +534,7 @@ def write_appendix(review: Review, assessment_id: str, out: Path, publish: bool 
 
 
 def _appendix_html(ctx: NationalContext) -> str:
-    from analysis.present.tables import appendix_html
+    from analysis.present.appendix import appendix_html
 
     specs = appendix_specs(ctx.review, ctx.assessment_id)
     if not specs:

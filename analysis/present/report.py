@@ -1678,7 +1678,7 @@ _SPECS: dict[tuple, tuple[weakref.ref, list]] = {}
 def _appendix_specs(review: Review, assessment_id: str) -> list[dict]:
     """The appendix tables of one Review and assessment, built once per process while that
     Review object lives (every report of the build reuses them)."""
-    from analysis.present.appendices import appendix_specs
+    from analysis.present.appendix import appendix_specs
 
     key = (id(review), assessment_id)
     with _LOCK:
@@ -1693,23 +1693,10 @@ def _appendix_specs(review: Review, assessment_id: str) -> list[dict]:
     return specs
 
 
-def _own_rows(frame: pd.DataFrame, unit_code: str, unit_name: str) -> pd.DataFrame:
-    """An appendix frame cut to one unit's row and the province totals row (a unit without
-    data for the table keeps an empty row: the reader sees it is missing)."""
-    from analysis.present.tables import NAME_COLUMN
-
-    total = frame.attrs.get("total_code")
-    keep = [unit_code] + ([total] if total in frame.index else [])
-    out = frame.reindex(keep)
-    out[NAME_COLUMN] = out[NAME_COLUMN].fillna(unit_name)
-    out.attrs = dict(frame.attrs)
-    return out
-
-
 def _appendix_html(ctx: ReportContext) -> str:
     """The appendix tables: every unit on the province report; a unit's report shows its own
     row and the province's (the full tables are the province report's and appendix.xlsx)."""
-    from analysis.present.tables import appendix_html
+    from analysis.present.appendix import appendix_html, own_rows
 
     specs = _appendix_specs(ctx.review, ctx.assessment_id)
     if not specs:
@@ -1717,7 +1704,7 @@ def _appendix_html(ctx: ReportContext) -> str:
     own = None if ctx.is_province else ctx.unit_code
     return "\n".join(
         appendix_html(
-            spec["frame"] if own is None else _own_rows(spec["frame"], own, ctx.unit_name),
+            spec["frame"] if own is None else own_rows(spec["frame"], own, ctx.unit_name),
             spec["number"],
             spec["title_vi"] + ("" if own is None else f" – {ctx.unit_name}"),
             spec["unit_label"],

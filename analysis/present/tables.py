@@ -1,4 +1,6 @@
-"""Styled tables for the reports (pandas Styler → HTML) and the appendix tables.
+"""Styled tables of the reports (pandas Styler → HTML): scorecard, heat table, process table.
+
+The appendix tables are :mod:`analysis.present.appendix`.
 
 Escaping: every string that comes from data (unit and indicator names, notes, codes) goes
 through :func:`html.escape` before it reaches the HTML; the markup this module adds (verdict
@@ -14,8 +16,6 @@ import html
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -30,27 +30,21 @@ from analysis.present.formats import (
 )
 
 __all__ = [
-    "AppendixRow",
-    "DEFAULT_SOURCE_VI",
-    "appendix_frame",
-    "appendix_html",
-    "appendix_layout",
-    "appendix_notes",
-    "frame_unit",
+    "NAME_COLUMN",
+    "REPORTING_LEVELS",
+    "cell_classes",
     "heat_table",
     "indicator_sort_key",
+    "no_breakdown",
+    "ordered_units",
     "process_table",
     "scorecard_table",
-    "year_header",
 ]
 
 NAME_COLUMN = "Đơn vị"
-DEFAULT_SOURCE_VI = (
-    "Nguồn: Báo cáo thống kê, kết quả đánh giá, xếp loại của các huyện ủy, thành ủy, "
-    "đảng ủy trực thuộc Tỉnh ủy; Ban Tổ chức Tỉnh ủy tổng hợp, tính toán."
-)
 _NO_BREAKDOWN = {"", "total", "all", "tong", "tổng", "none"}
-_REPORTING_LEVELS = ("district", "sector")
+#: The levels of the reporting units, in the order tables list them.
+REPORTING_LEVELS = ("district", "sector")
 
 _TABLE_CSS = [
     {"selector": "", "props": "border-collapse:collapse;font-size:0.9em;margin:0.5em 0;"},
@@ -85,7 +79,7 @@ def indicator_sort_key(indicator_id: str) -> tuple[str, int, str]:
     return (match.group(1), int(match.group(2)), match.group(3))
 
 
-def _no_breakdown(df: pd.DataFrame) -> pd.DataFrame:
+def no_breakdown(df: pd.DataFrame) -> pd.DataFrame:
     if "breakdown" not in df.columns:
         return df
     key = df["breakdown"].astype("string").fillna("").str.strip().str.lower()
@@ -116,7 +110,7 @@ def _value_text(value: Any, unit: str | None, noun: str = "") -> str:
     return fmt_number(value, 1)
 
 
-def _ordered_units(codes: Iterable[str], unit_names: Mapping[str, str]) -> list[str]:
+def ordered_units(codes: Iterable[str], unit_names: Mapping[str, str]) -> list[str]:
     codes = list(dict.fromkeys(str(c) for c in codes))
     known = [c for c in unit_names if c in codes]
     return known + sorted(c for c in codes if c not in unit_names)
@@ -210,10 +204,6 @@ def _progress_index(
     return index
 
 
-def _progress_row(progress: pd.DataFrame | None, indicator_id: str, unit_code: str):
-    return _progress_index(progress, [unit_code]).get((str(indicator_id), str(unit_code)))
-
-
 def _get(row: Any, key: str) -> Any:
     if row is None:
         return None
@@ -241,7 +231,7 @@ def _verdict_cell(row: Any) -> str:
 
 def _unit_values(indicators: pd.DataFrame, unit_code: str) -> pd.DataFrame:
     df = indicators[(indicators["unit_code"].astype(str) == str(unit_code)).to_numpy()]
-    return _no_breakdown(df)
+    return no_breakdown(df)
 
 
 def _by_indicator_year(rows: pd.DataFrame) -> dict[str, dict[float, dict[str, Any]]]:
@@ -399,7 +389,7 @@ def heat_table(
     """
     meta = _meta(indicators)
     ids = [str(i) for i in indicator_ids]
-    units = _ordered_units(progress["unit_code"].astype(str), unit_names)
+    units = ordered_units(progress["unit_code"].astype(str), unit_names)
     progress_of = _progress_index(progress)
     records, fills = [], []
     for code in units:
@@ -520,349 +510,3 @@ def _number(value: Any) -> float | None:
     except (TypeError, ValueError):
         return None
     return None if math.isnan(number) else number
-
-
-# --------------------------------------------------------------------------- appendix frame
-def appendix_frame(
-    indicators: pd.DataFrame,
-    indicator_id: str,
-    unit_names: Mapping[str, str],
-    years: Sequence[int] | None = None,
-    *,
-    part_years: Iterable[int] = (),
-) -> pd.DataFrame:
-    """One indicator for every reporting unit and year, ready for an appendix table.
-
-    Rows are the districts then the sector committees (each group in ``unit_names`` order),
-    indexed by ``unit_code``, with the name in column ``"Đơn vị"`` and one numeric column per
-    year (``int`` labels); the last row is ``"Toàn tỉnh"``: the PROVINCE row of the indicators
-    frame. For a percent that is the pooled value (Σ numerators / Σ denominators), never a
-    mean of the rows; for a count it is the province count, which must equal the sum of the
-    rows (a mismatch raises ``ValueError``). A unit-year without a row is left empty.
-
-    ``part_years`` are years holding part-year data (an assessment's ``partial_years``, e.g.
-    2020 in the final review); they are marked ``*`` and explained in a note, as are years whose
-    province row is ``partial`` (computed from fewer units than expected).
-
-    ``frame.attrs`` carries ``indicator_id, name_vi, unit, noun, levels, total_code,
-    incomplete_years ({year: "9/10"}), part_years, series_breaks`` for :func:`appendix_html`
-    and the Excel writer.
-    """
-    df = _no_breakdown(indicators)
-    df = df[df["indicator_id"].astype(str) == str(indicator_id)].copy()
-    if df.empty:
-        raise ValueError(f"Không có số liệu của chỉ tiêu {indicator_id}.")
-    df["year"] = pd.to_numeric(df["year"], errors="coerce")
-    df = df[df["year"].notna()]
-    df["year"] = df["year"].astype(int)
-    if years is None:
-        years = sorted(df["year"].unique().tolist())
-    years = [int(y) for y in years]
-    df = df[df["year"].isin(years)]
-    level = df["level"].astype("string").fillna("")
-    unit = _first_value(df, "unit") or "percent"
-    values = pd.to_numeric(df["value"], errors="coerce").astype(float)
-    df["_value"] = values
-
-    duplicated = df[level.isin([*_REPORTING_LEVELS, "province"])].duplicated(["unit_code", "year"])
-    if duplicated.any():
-        dup = df[level.isin([*_REPORTING_LEVELS, "province"])][duplicated].iloc[0]
-        raise ValueError(
-            f"Chỉ tiêu {indicator_id}: trùng số liệu của {dup['unit_code']} năm {dup['year']}."
-        )
-
-    units = df[level.isin(_REPORTING_LEVELS)]
-    order = []
-    levels: dict[str, str] = {}
-    for group in _REPORTING_LEVELS:
-        codes = units.loc[units["level"] == group, "unit_code"].astype(str)
-        for code in _ordered_units(codes, unit_names):
-            order.append(code)
-            levels[code] = group
-    table = units.pivot(index="unit_code", columns="year", values="_value").reindex(
-        index=order, columns=years
-    )
-    table.index = table.index.astype(str)
-
-    province = df[level == "province"]
-    total_code = str(province["unit_code"].iloc[0]) if len(province) else "province"
-    total = province.set_index("year")["_value"].reindex(years)
-    with_data = [y for y in years if table[y].notna().any()]
-    missing = [y for y in with_data if pd.isna(total[y])]
-    if missing:
-        raise ValueError(
-            f"Chỉ tiêu {indicator_id}: thiếu dòng toàn tỉnh năm {', '.join(map(str, missing))}."
-        )
-    if unit == "count":
-        sums = table.sum(axis=0, min_count=1)
-        bad = [y for y in with_data if not np.isclose(sums[y], total[y], rtol=0, atol=1e-9)]
-        if bad:
-            detail = "; ".join(
-                f"năm {y}: tổng các đơn vị {fmt_number(sums[y])}, toàn tỉnh {fmt_number(total[y])}"
-                for y in bad
-            )
-            raise ValueError(
-                f"Chỉ tiêu {indicator_id}: tổng các đơn vị khác số toàn tỉnh ({detail})."
-            )
-
-    frame = table.copy()
-    frame.insert(0, NAME_COLUMN, [unit_names.get(c, c) for c in table.index])
-    frame.loc[total_code] = [L.labels()["province_total"], *total.to_numpy(dtype=float)]
-    for y in years:
-        frame[y] = frame[y].astype(float)
-    frame.index.name = "unit_code"
-    frame.columns.name = None
-    # a partial province row: computed from fewer units than expected (indicators contract)
-    incomplete: dict[int, str] = {}
-    if "partial" in province.columns:
-        is_partial = province["partial"].astype("boolean").fillna(False).astype(bool)
-        for _, row in province[is_partial.to_numpy()].iterrows():
-            reporting, expected = row.get("units_reporting"), row.get("units_expected")
-            if not is_missing(reporting) and not is_missing(expected):
-                incomplete[int(row["year"])] = f"{int(reporting)}/{int(expected)}"
-            else:
-                incomplete[int(row["year"])] = ""
-    breaks: dict[str, int | None] = {}
-    if "series_break" in df.columns:
-        for code in sorted({c for v in df["series_break"] for c in L.series_break_codes(v)}):
-            breaks[code] = L.series_break_year(code)
-    frame.attrs = {
-        "indicator_id": str(indicator_id),
-        "name_vi": _first_value(df, "name_vi") or str(indicator_id),
-        "unit": unit,
-        "noun": L.count_noun(indicator_id) if unit == "count" else "",
-        "levels": levels,
-        "total_code": total_code,
-        "incomplete_years": dict(sorted(incomplete.items())),
-        "part_years": sorted(
-            {int(y) for y in part_years if int(y) in years}
-            | (
-                set(df.loc[df["partial_year"].astype("boolean").fillna(False), "year"].tolist())
-                if "partial_year" in df.columns
-                else set()
-            )
-        ),
-        "series_breaks": breaks,
-    }
-    return frame
-
-
-def _first_value(df: pd.DataFrame, column: str) -> Any:
-    if column not in df.columns:
-        return None
-    values = df[column].dropna()
-    return values.iloc[0] if len(values) else None
-
-
-# --------------------------------------------------------------------------- appendix layout
-@dataclass
-class AppendixRow:
-    """One printed row of an appendix: a group heading, a unit, or the total."""
-
-    kind: str  # "group" | "unit" | "total"
-    stt: str
-    label: str
-    values: list[float | str | None] = field(default_factory=list)
-
-
-_ROMAN = ["I", "II", "III", "IV", "V", "VI"]
-
-
-def frame_unit(frame: pd.DataFrame, unit_label: str | None = None) -> str:
-    """``"percent"`` or ``"count"``: from ``frame.attrs`` or, failing that, the unit label."""
-    unit = frame.attrs.get("unit")
-    if unit in ("percent", "count"):
-        return unit
-    return "percent" if (unit_label or "").strip() == "%" else "count"
-
-
-def appendix_layout(frame: pd.DataFrame) -> tuple[list[int | str], list[AppendixRow]]:
-    """Years and printed rows of an appendix frame (shared by the HTML and Excel writers).
-
-    Units are numbered 1, 2, … under Roman-numbered group headings (I. districts,
-    II. sector committees) when both groups are present; the total row comes last.
-    """
-    year_cols = [c for c in frame.columns if c != NAME_COLUMN]
-    levels: Mapping[str, str] = frame.attrs.get("levels") or {}
-    total_code = frame.attrs.get("total_code")
-    total_label = L.labels()["province_total"]
-    if total_code is None or total_code not in frame.index:
-        is_total = frame[NAME_COLUMN].astype(str) == total_label
-    else:
-        is_total = pd.Series(frame.index == total_code, index=frame.index)
-    body = frame[~is_total.to_numpy()]
-    totals = frame[is_total.to_numpy()]
-
-    def values_of(row: pd.Series) -> list[float | str | None]:
-        # text is a cell hidden in publishing mode ("<3", "x"; analysis.present.suppress)
-        return [
-            None if is_missing(row[c]) else row[c] if isinstance(row[c], str) else float(row[c])
-            for c in year_cols
-        ]
-
-    groups = [g for g in _REPORTING_LEVELS if any(levels.get(c) == g for c in body.index)]
-    use_groups = len(groups) > 1
-    rows: list[AppendixRow] = []
-    if use_groups:
-        for gi, group in enumerate(groups):
-            rows.append(AppendixRow("group", _ROMAN[gi], L.labels()["unit_groups"][group]))
-            members = [c for c in body.index if levels.get(c) == group]
-            for i, code in enumerate(members, start=1):
-                row = body.loc[code]
-                rows.append(AppendixRow("unit", str(i), str(row[NAME_COLUMN]), values_of(row)))
-        others = [c for c in body.index if levels.get(c) not in groups]
-        for i, code in enumerate(others, start=1):
-            row = body.loc[code]
-            rows.append(AppendixRow("unit", str(i), str(row[NAME_COLUMN]), values_of(row)))
-    else:
-        for i, (_, row) in enumerate(body.iterrows(), start=1):
-            rows.append(AppendixRow("unit", str(i), str(row[NAME_COLUMN]), values_of(row)))
-    for _, row in totals.iterrows():
-        rows.append(AppendixRow("total", "", str(row[NAME_COLUMN]), values_of(row)))
-    return year_cols, rows
-
-
-def appendix_notes(
-    frame: pd.DataFrame,
-    unit: str,
-    missing: str = f"Ô có dấu “{MISSING}”",
-    total_label: str | None = None,
-) -> list[str]:
-    """Footnotes of an appendix table: how the total is computed, part years, series breaks,
-    what an empty cell means.
-
-    Parameters
-    ----------
-    frame : DataFrame
-        The appendix frame (its ``attrs`` hold part years, incomplete years, series breaks).
-    unit : str
-        ``"percent"`` or ``"count"``.
-    missing : str
-        How an empty cell looks, named in the last note.
-    total_label : str, optional
-        The total row's scope as the sentences name it, e.g. ``"toàn quốc"``; default
-        ``frame.attrs["total_label"]``, else ``"toàn tỉnh"``.
-    """
-    total = total_label or frame.attrs.get("total_label") or "toàn tỉnh"
-    notes = []
-    if unit == "percent":
-        notes.append(
-            f"Tỷ lệ {total} tính từ tổng tử số và tổng mẫu số của các đơn vị, "
-            "không phải trung bình cộng tỷ lệ của các đơn vị."
-        )
-    else:
-        notes.append(f"Số {total} bằng tổng số của các đơn vị.")
-    part_years = frame.attrs.get("part_years") or []
-    if part_years:
-        notes.append(f"(*) Số liệu năm {', '.join(map(str, part_years))} chưa đủ cả năm.")
-    for year, share in (frame.attrs.get("incomplete_years") or {}).items():
-        units = f" (tính từ {share} đơn vị có số liệu)" if share else ""
-        notes.append(f"(*) Số {total} năm {year} chưa đủ các đơn vị báo cáo{units}.")
-    for code in frame.attrs.get("series_breaks") or {}:
-        notes.append(L.series_break_note(code) + ".")
-    notes.append(f"{missing}: không có số liệu.")
-    return notes
-
-
-def year_header(year: int | str, frame: pd.DataFrame) -> str:
-    """``"2020*"`` for a part year or an incomplete province total, else ``"2020"``."""
-    marked = set(frame.attrs.get("part_years") or []) | set(
-        frame.attrs.get("incomplete_years") or {}
-    )
-    return f"{year}*" if year in marked else str(year)
-
-
-_APPENDIX_TEMPLATE = """\
-<div class="tccsd-appendix">
-<style>
-.tccsd-appendix{font-family:"Times New Roman","Liberation Serif","DejaVu Serif",serif;}
-.tccsd-appendix table{border-collapse:collapse;width:100%;font-size:11pt;}
-.tccsd-appendix caption{caption-side:top;text-align:center;padding-bottom:0.3em;}
-.tccsd-appendix .pl-title{font-weight:bold;}
-.tccsd-appendix .pl-unit{text-align:right;font-style:italic;font-weight:normal;}
-.tccsd-appendix th,.tccsd-appendix td{border:0.5pt solid #000;padding:2pt 4pt;}
-.tccsd-appendix th{text-align:center;vertical-align:middle;font-weight:bold;}
-.tccsd-appendix td.stt{text-align:center;}
-.tccsd-appendix td.num{text-align:right;white-space:nowrap;}
-.tccsd-appendix tr.group td{font-weight:bold;}
-.tccsd-appendix tr.total td{font-weight:bold;}
-.tccsd-appendix p{margin:0.2em 0;font-size:10pt;}
-.tccsd-appendix p.pl-source{font-style:italic;}
-</style>
-<table class="phu-luc" id="phu-luc-{{ number }}">
-<caption>
-<div class="pl-title">Phụ lục {{ number }}. {{ title }}</div>
-<div class="pl-unit">Đơn vị tính: {{ unit_label }}</div>
-</caption>
-<thead>
-<tr><th>STT</th><th>Đơn vị</th>{% for h in headers %}<th>{{ h }}</th>{% endfor %}</tr>
-</thead>
-<tbody>
-{%- for row in rows %}
-{%- if row.kind == "group" %}
-<tr class="group"><td class="stt">{{ row.stt }}</td><td colspan="{{ headers|length + 1 }}">\
-{{ row.label }}</td></tr>
-{%- else %}
-<tr class="{{ row.kind }}"><td class="stt">{{ row.stt }}</td><td>{{ row.label }}</td>\
-{% for v in row.cells %}<td class="num">{{ v }}</td>{% endfor %}</tr>
-{%- endif %}
-{%- endfor %}
-</tbody>
-</table>
-{%- if notes %}
-<p class="pl-note"><em>Ghi chú:</em></p>
-{%- for note in notes %}
-<p class="pl-note">- {{ note }}</p>
-{%- endfor %}
-{%- endif %}
-<p class="pl-source">{{ source }}</p>
-</div>
-"""
-
-
-@lru_cache(maxsize=1)
-def _appendix_template():
-    """The compiled appendix template (compiled once per process, not once per table)."""
-    from jinja2 import Environment
-
-    env = Environment(autoescape=True, keep_trailing_newline=True)
-    return env.from_string(_APPENDIX_TEMPLATE)
-
-
-def appendix_html(
-    frame: pd.DataFrame,
-    number: int | str,
-    title_vi: str,
-    unit_label: str,
-    *,
-    source_vi: str = DEFAULT_SOURCE_VI,
-    note_vi: str | None = None,
-    total_label: str | None = None,
-) -> str:
-    """An official-looking appendix table (HTML fragment with its own scoped CSS).
-
-    "Phụ lục <n>. <title>" caption, "Đơn vị tính: <unit>" on the right, STT column, group
-    headings, bold "Toàn tỉnh" row, thin black borders, right-aligned Vietnamese numbers
-    (percent 1 decimal without the sign, counts with thousands dots), notes and "Nguồn: …".
-    Every text is HTML-escaped (Jinja2 autoescape). ``total_label``: the total's scope in the
-    notes (:func:`appendix_notes`; "toàn quốc" on the national report).
-    """
-    unit = frame_unit(frame, unit_label)
-    decimals = 1 if unit == "percent" else 0
-    years, rows = appendix_layout(frame)
-    printed = []
-    for row in rows:
-        cells = [v if isinstance(v, str) else fmt_number(v, decimals) for v in row.values]
-        printed.append({"kind": row.kind, "stt": row.stt, "label": row.label, "cells": cells})
-    notes = appendix_notes(frame, unit, total_label=total_label)
-    if note_vi:
-        notes.insert(0, note_vi)
-    return _appendix_template().render(
-        number=number,
-        title=title_vi,
-        unit_label=unit_label,
-        headers=[year_header(y, frame) for y in years],
-        rows=printed,
-        notes=notes,
-        source=source_vi,
-    )

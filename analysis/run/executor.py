@@ -90,7 +90,7 @@ DEFAULT_PRELOAD: tuple[str, ...] = (
     "analysis.present.plots",
     "analysis.present.tables",
     "analysis.present.sentences",
-    "analysis.present.appendices",
+    "analysis.present.appendix",
 )
 ENGINE_NAME = "tccsd"
 INJECTED_TAG = "injected-parameters"

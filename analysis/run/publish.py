@@ -2,7 +2,7 @@
 publishing mode (``build --publish``), the published appendices and their index only.
 
 Publishing mode writes, per assessment, the appendix tables with small counts of people hidden
-(:mod:`analysis.present.appendices`) as ``appendix.xlsx``, ``appendix.html`` and
+(:mod:`analysis.present.appendix`) as ``appendix.xlsx``, ``appendix.html`` and
 ``appendix.pdf`` (:func:`write_published_appendices`), and an ``index.html`` listing them
 (:func:`published_index_html`). No report is built: a report's charts, rankings and target
 sections show each unit's rates with their group sizes, from which the hidden counts can be
@@ -24,10 +24,9 @@ def write_appendices(review, assessment_id: str, out: Path, publish: bool = Fals
     """Write ``appendix.xlsx`` of one assessment (real numbers, one sheet per table).
 
     ``publish=True``: small counts of people hidden as ``"<3"``/``"x"`` text cells, every other
-    cell still a number (:mod:`analysis.present.appendices`).
+    cell still a number (:mod:`analysis.present.appendix`).
     """
-    from analysis.present.appendices import appendix_specs
-    from analysis.present.appendix import write_appendix_xlsx
+    from analysis.present.appendix import appendix_specs, write_appendix_xlsx
 
     out.parent.mkdir(parents=True, exist_ok=True)
     return write_appendix_xlsx(appendix_specs(review, assessment_id, publish=publish), out)
@@ -201,10 +200,12 @@ def write_published_appendices(
     list of Path
         The files written, each atomically (a reader sees the old file or the new one).
     """
-    from analysis.present.appendices import PUBLISH_RULE_VI
-    from analysis.present.appendices import appendix_specs as province_specs
-    from analysis.present.appendix import write_appendix_xlsx
-    from analysis.present.appendix_document import appendix_document_html
+    from analysis.present.appendix import (
+        PUBLISH_RULE_VI,
+        appendix_document_html,
+        write_appendix_xlsx,
+    )
+    from analysis.present.appendix import appendix_specs as province_specs
     from analysis.present.formats import fmt_date
     from analysis.reproducible import build_datetime
     from analysis.run.files import atomic_write_text

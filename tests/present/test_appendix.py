@@ -234,7 +234,7 @@ class TestPublishingMode:
         assert "- Bản công bố: “<3” là ô có 1 hoặc 2 người." in notes
 
     def test_html_cells(self):
-        from analysis.present.tables import appendix_html
+        from analysis.present.appendix import appendix_html
 
         page = appendix_html(self.hidden_frame(), 3, "Số đảng viên mới kết nạp", "người")
         assert '<td class="num">&lt;3</td>' in page and '<td class="num">x</td>' in page

@@ -8,6 +8,8 @@ import pytest
 
 from analysis.present import labels as L
 from analysis.present import plots
+from analysis.present.formats import fmt_number
+from analysis.present.plots import funnel
 
 NAMES = {
     "tp_bac_giang": "Thành phố Bắc Giang",
@@ -252,16 +254,16 @@ class TestFunnelPlot:
     def test_png_drawn_once_is_the_chart_of_every_unit(self, monkeypatch):
         """funnel_png draws the shared chart once and only each unit's labels and ring after:
         the bytes equal a full draw of funnel_plot with that unit highlighted."""
-        monkeypatch.setattr(plots, "_FUNNEL_CACHE", {})
+        monkeypatch.setattr(funnel, "_FUNNEL_CACHE", {})
         frame = funnel_frame()
         built = []
-        original = plots._FunnelCanvas.__init__
+        original = funnel._FunnelCanvas.__init__
 
         def counting(self, *args, **kwargs):
             built.append(1)
             original(self, *args, **kwargs)
 
-        monkeypatch.setattr(plots._FunnelCanvas, "__init__", counting)
+        monkeypatch.setattr(funnel._FunnelCanvas, "__init__", counting)
         for unit in ("son_dong", "yen_the", None, "son_dong"):
             expected = plots.fig_to_png_bytes(
                 plots.funnel_plot(frame, NAMES, highlight=unit, height_cm=9.0), dpi=80
@@ -336,7 +338,7 @@ class TestTileMap:
             TILES,
             None,
             NAMES,
-            value_fmt=lambda v: plots.fmt_number(v),
+            value_fmt=lambda v: fmt_number(v),
         )
         y_district = by_gid(fig, "tile_tp_bac_giang")[0].get_y()
         y_sector = by_gid(fig, "tile_cong_an")[0].get_y()

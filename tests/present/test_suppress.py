@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 from scipy.optimize import linprog
 
-from analysis.present.suppress import suppress_table
+from analysis.present.appendix.suppress import suppress_table
 
 
 def with_totals(rows: list[list[int]], row_totals: bool = True) -> pd.DataFrame:

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from analysis.present import appendix, tables
 from analysis.present import labels as L
-from analysis.present import tables
 
 EVIL = "<script>alert(1)</script>"
 NAMES = {
@@ -279,7 +279,7 @@ class TestProcessTable:
 
 class TestAppendixFrame:
     def test_order_and_percent_total_is_the_province_row(self):
-        frame = tables.appendix_frame(indicators_frame(), "T1", NAMES, [2015, 2017])
+        frame = appendix.appendix_frame(indicators_frame(), "T1", NAMES, [2015, 2017])
         assert list(frame.index) == ["son_dong", "yen_the", "cong_an", "bac_giang"]
         assert frame.loc["bac_giang", "Đơn vị"] == "Toàn tỉnh"
         assert frame.loc["bac_giang", 2015] == pytest.approx(100 * 214 / 240)
@@ -293,14 +293,14 @@ class TestAppendixFrame:
         }
 
     def test_count_total_equals_sum_and_breakdowns_ignored(self):
-        frame = tables.appendix_frame(indicators_frame(), "T5", NAMES, [2015, 2017])
+        frame = appendix.appendix_frame(indicators_frame(), "T5", NAMES, [2015, 2017])
         units = frame.drop(index="bac_giang")
         assert frame.loc["bac_giang", 2017] == units[2017].sum() == 1377
 
     def test_count_total_mismatch_raises(self):
         ind = indicators_frame(t5_province={2015: 381, 2017: 1377})
         with pytest.raises(ValueError, match="năm 2015: tổng các đơn vị 380, toàn tỉnh 381"):
-            tables.appendix_frame(ind, "T5", NAMES, [2015, 2017])
+            appendix.appendix_frame(ind, "T5", NAMES, [2015, 2017])
 
     def test_missing_province_row_raises(self):
         ind = indicators_frame()
@@ -308,27 +308,27 @@ class TestAppendixFrame:
             ~((ind["indicator_id"] == "T1") & (ind["level"] == "province") & (ind["year"] == 2017))
         ]
         with pytest.raises(ValueError, match="thiếu dòng toàn tỉnh năm 2017"):
-            tables.appendix_frame(ind, "T1", NAMES, [2015, 2017])
+            appendix.appendix_frame(ind, "T1", NAMES, [2015, 2017])
 
     def test_excluded_is_a_count_not_a_flag_and_absent_rows_are_empty(self):
         ind = indicators_frame()
         ind["excluded"] = 3  # units left out of the denominator (e.g. not rated)
         ind = ind[~((ind["unit_code"] == "yen_the") & (ind["year"] == 2015))]
         ind.loc[(ind["level"] == "province") & (ind["year"] == 2015), "value"] = 124 / 140 * 100
-        frame = tables.appendix_frame(ind, "T1", NAMES, [2015, 2016, 2017])
+        frame = appendix.appendix_frame(ind, "T1", NAMES, [2015, 2016, 2017])
         assert frame.loc["son_dong", 2015] == 86.0
         assert np.isnan(frame.loc["yen_the", 2015])
         assert frame[2016].isna().all()
 
     def test_unknown_indicator(self):
         with pytest.raises(ValueError, match="T9"):
-            tables.appendix_frame(indicators_frame(), "T9", NAMES)
+            appendix.appendix_frame(indicators_frame(), "T9", NAMES)
 
 
 class TestAppendixHtml:
     def test_official_layout(self):
-        frame = tables.appendix_frame(indicators_frame(), "T1", NAMES, [2015, 2017])
-        html = tables.appendix_html(frame, 1, T1, "%")
+        frame = appendix.appendix_frame(indicators_frame(), "T1", NAMES, [2015, 2017])
+        html = appendix.appendix_html(frame, 1, T1, "%")
         assert f"Phụ lục 1. {T1}" in html
         assert "Đơn vị tính: %" in html
         assert "<th>STT</th><th>Đơn vị</th><th>2015</th><th>2017</th>" in html
@@ -344,14 +344,14 @@ class TestAppendixHtml:
         assert "không phải trung bình cộng" in html
 
     def test_counts_use_thousands_dots(self):
-        frame = tables.appendix_frame(indicators_frame(), "T5", NAMES, [2015, 2017])
-        html = tables.appendix_html(frame, 2, T5, "người", source_vi="Nguồn: số liệu thử.")
+        frame = appendix.appendix_frame(indicators_frame(), "T5", NAMES, [2015, 2017])
+        html = appendix.appendix_html(frame, 2, T5, "người", source_vi="Nguồn: số liệu thử.")
         assert '<td class="num">1.377</td>' in html and '<td class="num">1.180</td>' in html
         assert "Nguồn: số liệu thử." in html
 
     def test_escaping(self):
-        frame = tables.appendix_frame(indicators_frame(), "T1", NAMES, [2015, 2017])
-        html = tables.appendix_html(frame, 1, f"Tiêu đề {EVIL}", "%", note_vi=EVIL)
+        frame = appendix.appendix_frame(indicators_frame(), "T1", NAMES, [2015, 2017])
+        html = appendix.appendix_html(frame, 1, f"Tiêu đề {EVIL}", "%", note_vi=EVIL)
         assert EVIL not in html
         assert html.count("&lt;script&gt;alert(1)&lt;/script&gt;") == 3
 
@@ -364,12 +364,12 @@ class TestAppendixHtml:
         ind.loc[(ind["indicator_id"] == "T1") & (ind["year"] == 2017), "series_break"] = (
             "rating_scheme_2018"
         )
-        frame = tables.appendix_frame(ind, "T1", NAMES, [2015, 2017], part_years=[2017])
-        html = tables.appendix_html(frame, 1, T1, "%")
+        frame = appendix.appendix_frame(ind, "T1", NAMES, [2015, 2017], part_years=[2017])
+        html = appendix.appendix_html(frame, 1, T1, "%")
         assert "<th>2015</th><th>2017*</th>" in html
         assert "(*) Số liệu năm 2017 chưa đủ cả năm." in html
         assert "(*) Số toàn tỉnh năm 2017 chưa đủ các đơn vị báo cáo (tính từ 3/4 đơn vị" in html
-        national = tables.appendix_html(frame, 1, T1, "%", total_label="toàn quốc")
+        national = appendix.appendix_html(frame, 1, T1, "%", total_label="toàn quốc")
         assert (
             "(*) Số toàn quốc năm 2017 chưa đủ các đơn vị báo cáo (tính từ 3/4 đơn vị" in national
         )
@@ -377,6 +377,7 @@ class TestAppendixHtml:
         assert "toàn tỉnh" not in national
         frame.attrs["total_label"] = "toàn quốc"  # as analysis.present.national sets it
         assert (
-            tables.appendix_notes(frame, "count")[0] == "Số toàn quốc bằng tổng số của các đơn vị."
+            appendix.appendix_notes(frame, "count")[0]
+            == "Số toàn quốc bằng tổng số của các đơn vị."
         )
         assert "Từ 2018 xếp loại theo Quy định 132-QĐ/TW." in html

@@ -1,6 +1,6 @@
 """The Excel appendix: one sheet per appendix table, an index sheet, reproducible bytes.
 
-Layout of a sheet ("PL1", "PL2", …), the same as :func:`tables.appendix_html`:
+Layout of a sheet ("PL1", "PL2", …), the same as :func:`~.html.appendix_html`:
 
 1. title row "Phụ lục 1. <title>" (merged, bold);
 2. unit row "Đơn vị tính: %" (right);
@@ -11,10 +11,10 @@ Layout of a sheet ("PL1", "PL2", …), the same as :func:`tables.appendix_html`:
 Numbers are stored as numbers (never text): a percent as e.g. ``88.4`` with number format
 ``0.0``, a count as an integer with ``#,##0``; Excel shows them with the reader's own decimal
 and thousands separators. The only text cells are the ``"<3"`` and ``"x"`` of a table in
-publishing mode (:mod:`analysis.present.appendices`), so the cells still shown stay numbers.
+publishing mode (:mod:`analysis.present.appendix.specs`), so the cells still shown stay numbers.
 The total row holds values, not formulas, so the file reads the same without recalculation;
 for a count table it equals the sum of the rows (checked upstream by
-:func:`tables.appendix_frame`), hidden cells included.
+:func:`~.frame.appendix_frame`), hidden cells included.
 
 Reproducible: workbook dates and zip-entry times come from ``SOURCE_DATE_EPOCH`` (default
 2020-01-01T00:00:00 UTC), so two writes of the same tables are byte-identical. The file is
@@ -32,13 +32,14 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from analysis.present.tables import (
-    DEFAULT_SOURCE_VI,
+from analysis.present.appendix.frame import DEFAULT_SOURCE_VI
+from analysis.present.appendix.table import (
     appendix_layout,
     appendix_notes,
     frame_unit,
     year_header,
 )
+from analysis.reproducible import build_datetime as shared_build_datetime
 
 __all__ = ["INDEX_SHEET", "build_datetime", "workbook_bytes", "write_appendix_xlsx"]
 
@@ -51,8 +52,6 @@ _FIRST_DATA_ROW = 4
 
 def build_datetime() -> dt.datetime:
     """The timestamp of generated workbooks (see :mod:`analysis.reproducible`)."""
-    from analysis.reproducible import build_datetime as shared_build_datetime
-
     return shared_build_datetime()
 
 
@@ -83,7 +82,7 @@ def _sheet_name(number: Any) -> str:
 def _number(value: float | str | None, unit: str) -> float | int | str | None:
     """A real number for the cell (``int`` for whole counts); text stays text.
 
-    Text is a cell hidden in publishing mode (``"<3"``, ``"x"``: :mod:`analysis.present.suppress`),
+    Text is a cell hidden in publishing mode (``"<3"``, ``"x"``: :mod:`~.suppress`),
     written as a string so that every cell still shown remains a number Excel can sum.
     """
     if value is None or isinstance(value, str):

@@ -4,7 +4,7 @@ Shared by the reports (HTML tables) and the build (the Excel workbook), so both 
 fill them identically.
 
 Publishing mode (``publish=True``) protects the people the tables count, as
-:mod:`analysis.present.suppress` describes. Which tables count people is data, in
+:mod:`analysis.present.appendix.suppress` describes. Which tables count people is data, in
 ``params/appendices.yaml``:
 
 - ``people_counts: true`` — a count of people (members admitted; key commune officials without
@@ -26,6 +26,8 @@ from __future__ import annotations
 import pandas as pd
 
 from analysis import params
+from analysis.present.appendix.frame import NAME_COLUMN, appendix_frame
+from analysis.present.appendix.suppress import SECONDARY_SYMBOL, primary_symbol, suppress_table
 
 __all__ = ["appendix_specs", "people_masks", "publish_note", "PUBLISH_RULE_VI"]
 
@@ -62,7 +64,7 @@ def _measure(indicators: pd.DataFrame, indicator_id: str, what: str) -> pd.DataF
     """The rows of one indicator with ``value`` replaced by a count of people.
 
     ``what``: ``"value"`` (as is), ``"numerator"`` or ``"complement"`` (denominator −
-    numerator), the last two as ``unit = "count"`` so :func:`tables.appendix_frame` checks that
+    numerator), the last two as ``unit = "count"`` so :func:`~.frame.appendix_frame` checks that
     the province row is the sum of the units.
     """
     rows = indicators.loc[indicators["indicator_id"] == indicator_id]
@@ -82,8 +84,6 @@ def _measure(indicators: pd.DataFrame, indicator_id: str, what: str) -> pd.DataF
 
 
 def _year_cells(frame: pd.DataFrame) -> pd.DataFrame:
-    from analysis.present.tables import NAME_COLUMN
-
     return frame.drop(columns=[NAME_COLUMN])
 
 
@@ -103,7 +103,7 @@ def people_masks(
     indicator_id
         A count of people (``unit == "count"``) or a percentage of people.
     unit_names, years
-        As for :func:`analysis.present.tables.appendix_frame` (rows: reporting units in order,
+        As for :func:`~.frame.appendix_frame` (rows: reporting units in order,
         then the province totals row).
     threshold
         Counts below it (and above 0) are hidden.
@@ -115,9 +115,6 @@ def people_masks(
         1–2 counts}`` with measures ``value`` for a count indicator, ``numerator`` and
         ``complement`` for a percentage; each mask has the appendix frame's index and years.
     """
-    from analysis.present.suppress import suppress_table
-    from analysis.present.tables import appendix_frame
-
     rows = indicators.loc[indicators["indicator_id"] == indicator_id]
     unit = str(rows["unit"].dropna().iloc[0]) if rows["unit"].notna().any() else "percent"
     measures = ["value"] if unit == "count" else ["numerator", "complement"]
@@ -138,8 +135,6 @@ def people_masks(
 def _suppressed_frame(frame: pd.DataFrame, masks: dict[str, pd.DataFrame], shown: str,
                       is_count: bool) -> pd.DataFrame:
     """``frame`` with hidden cells as text: ``"<3"`` (a count's own 1–2) or ``"x"``."""
-    from analysis.present.suppress import SECONDARY_SYMBOL, primary_symbol
-
     out = frame.copy()
     hidden = masks["hidden"]
     primary = masks.get(f"primary_{shown}") if is_count else None
@@ -172,8 +167,6 @@ def appendix_specs(review, assessment_id: str, publish: bool = False) -> list[di
         ``{"number", "indicator_id", "title_vi", "frame", "unit_label"}`` and, in publishing
         mode for tables of people, ``"note_vi"`` and ``"hidden"`` (mask of hidden cells).
     """
-    from analysis.present.tables import appendix_frame
-
     part = review.assessments[assessment_id]
     names = review.unit_names()
     ordered = {code: names[code] for code in review.reporting_units["code"]}

@@ -3,9 +3,9 @@
 What publishing mode (``python -m analysis build --publish``) gives editors: the review's
 appendix tables, numbered "Phụ lục N" as ``params/appendices.yaml`` says, in an HTML page that
 :func:`analysis.run.render.html_to_pdf` prints to A4. Built in-process from the same
-appendix specs as the Excel workbook (:func:`analysis.present.appendices.appendix_specs`)
+appendix specs as the Excel workbook (:func:`analysis.present.appendix.specs.appendix_specs`)
 and the same table HTML as the reports' appendix section
-(:func:`analysis.present.tables.appendix_html`), so the three published files show the same
+(:func:`analysis.present.appendix.html.appendix_html`), so the three published files show the same
 cells.
 
 Layout: the title "Phụ lục số liệu — <assessment>" with the province, the data used (source
@@ -24,13 +24,15 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from analysis.present.appendix.html import appendix_html
+
 __all__ = ["DOCUMENT_TITLE_VI", "appendix_document_html", "document_title"]
 
 #: The document's title, before the assessment's title.
 DOCUMENT_TITLE_VI = "Phụ lục số liệu"
 
 #: The section styles of the reports (the appendix tables keep the reports' look).
-_REPORT_CSS = Path(__file__).with_name("report.css")
+_REPORT_CSS = Path(__file__).parent.parent / "report.css"
 
 _DOCUMENT_CSS = """
 .pl-doc-head { text-align: center; margin-bottom: 6mm; }
@@ -76,7 +78,7 @@ def appendix_document_html(
     Parameters
     ----------
     specs
-        Appendix tables as :func:`analysis.present.appendices.appendix_specs` returns them
+        Appendix tables as :func:`analysis.present.appendix.specs.appendix_specs` returns them
         (``number``, ``title_vi``, ``frame``, ``unit_label``, optional ``note_vi``); in
         publishing mode their hidden cells already hold ``"<3"``/``"x"``.
     assessment_title_vi
@@ -105,8 +107,6 @@ def appendix_document_html(
     ValueError
         When ``specs`` is empty: a document without tables is a build error, not a page.
     """
-    from analysis.present.tables import appendix_html
-
     if not specs:
         raise ValueError("Không có bảng phụ lục nào để ghi.")
     esc = html.escape
