@@ -1,9 +1,17 @@
-"""Shared fixtures: a copy of the demo data users can break, and a fixed build date."""
+"""Shared fixtures: a copy of the demo data users can break, a fixed build date, and a guard
+that the suite writes nothing into the repository's ``outputs/``.
+
+Every generated file of a test goes to ``tmp_path`` or to the session's temporary outputs
+folder: ``TCCSD_OUTPUTS`` (honoured by :func:`analysis.config.outputs_dir`) points there for
+the whole session, subprocesses included. At the end of the session the repository's
+``outputs/`` is listed again; a file that was not there at the start fails the run.
+"""
 
 from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -12,11 +20,52 @@ from analysis import config
 
 #: 2020-07-01: every generated file carries this date, so outputs are comparable.
 FIXED_EPOCH = "1593561600"
+#: The repository's own outputs folder (not ``config.outputs_dir()``, which the session moves).
+REPO_OUTPUTS = config.PROJ_ROOT / "outputs"
+#: Files of the repository's outputs/ that are not outputs.
+KEPT_FILES = {".gitkeep"}
+
+_state: dict[str, object] = {}
+
+
+def repo_output_files(root: Path = REPO_OUTPUTS) -> set[str]:
+    """Relative paths of every file under ``root`` but ``.gitkeep`` (empty set if absent)."""
+    if not root.is_dir():
+        return set()
+    return {
+        p.relative_to(root).as_posix()
+        for p in root.rglob("*")
+        if (p.is_file() or p.is_symlink()) and p.name not in KEPT_FILES
+    }
 
 
 def pytest_configure(config):  # noqa: ARG001 - pytest hook signature
     # Set before any fixture of any scope runs, so session fixtures see the same date.
     os.environ["SOURCE_DATE_EPOCH"] = FIXED_EPOCH
+    if "outputs_tmp" not in _state:
+        _state["before"] = repo_output_files()
+        tmp = Path(tempfile.mkdtemp(prefix="tccsd-test-outputs-"))
+        _state["outputs_tmp"] = tmp
+        _state["previous"] = os.environ.get("TCCSD_OUTPUTS")
+        os.environ["TCCSD_OUTPUTS"] = str(tmp)
+
+
+def pytest_sessionfinish(session, exitstatus):  # noqa: ARG001 - pytest hook signature
+    before = _state.get("before", set())
+    gained = sorted(repo_output_files() - before)
+    if gained:
+        shown = ", ".join(gained[:10]) + (" …" if len(gained) > 10 else "")
+        message = f"FAILED: the tests wrote {len(gained)} file(s) into {REPO_OUTPUTS}: {shown}"
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.ensure_newline()
+            reporter.write_line(message, red=True)
+        else:
+            print(message)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    tmp = _state.get("outputs_tmp")
+    if isinstance(tmp, Path):
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 @pytest.fixture

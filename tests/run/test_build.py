@@ -214,8 +214,8 @@ def test_pages_load_offline_in_chromium(tmp_path):
     status = build(config.DEMO_DATA_DIR, assessment="midterm", unit="luc_nam",
                    jobs=1, out=out, formats=("html", "xlsx"), console=quiet_console())
     assert status == 0
-    artefacts = config.outputs_dir() / "test-artefacts"
-    artefacts.mkdir(parents=True, exist_ok=True)
+    artefacts = tmp_path / "screenshots"
+    artefacts.mkdir()
     with sync_playwright() as pw:
         browser = pw.chromium.launch(
             executable_path=str(CHROMIUM),
