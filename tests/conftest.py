@@ -68,6 +68,23 @@ def pytest_sessionfinish(session, exitstatus):  # noqa: ARG001 - pytest hook sig
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+@pytest.fixture(scope="session")
+def layout_build(tmp_path_factory) -> Path:
+    """One build of the demo's final assessment for Huyện Sơn Động and the province (HTML, PDF
+    and appendix.xlsx) into a session temp folder; the layout tests read it (never all 30)."""
+    import io
+
+    from rich.console import Console
+
+    from analysis.run.build import build
+
+    out = tmp_path_factory.mktemp("layout-build")
+    status = build(config.DEMO_DATA_DIR, assessment="final", unit="son_dong,province", jobs=2,
+                   out=out, console=Console(file=io.StringIO(), width=200))
+    assert status == 0
+    return out
+
+
 @pytest.fixture
 def demo_copy(tmp_path) -> Path:
     """A writable copy of the bundled demo CSV folder."""

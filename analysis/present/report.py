@@ -743,7 +743,8 @@ def _trend(ctx: ReportContext, indicator) -> str:
     )
     caption = (
         f"Diễn biến {indicator.id} – {indicator.name_vi}, {ctx.unit_name}"
-        + ("" if ctx.is_province else " và toàn tỉnh")
+        + ("" if ctx.is_province else " và toàn tỉnh" if indicator.unit != "count"
+           else " (trục dọc theo số liệu của đơn vị; toàn tỉnh xem báo cáo toàn tỉnh)")
         + ": giá trị từng năm với khoảng tin cậy 95%, chỉ tiêu, dự báo đến năm "
         f"{ctx.target_year}."
     )

@@ -77,6 +77,7 @@ def trend_chart(
     breaks: Iterable[str] = (),
     partial_years: Iterable[int] = (),
     height_cm: float = 8.0,
+    province_on_counts: bool = False,
 ) -> Figure:
     """Values of one indicator for one unit by year, with what a reader needs to judge them.
 
@@ -95,6 +96,9 @@ def trend_chart(
         dashed from the latest value, with the interval.
     province_series
         The province's values (frame with ``year, value``, or a Series indexed by year), grey.
+        Drawn for rates only unless ``province_on_counts``: a district's count (183 people)
+        drawn on the province's axis (2.500 people) is a flat line at the bottom, so a count
+        chart keeps the unit's own scale and the province is left out.
     title_vi
         Title above the chart.
     unit, noun
@@ -109,6 +113,10 @@ def trend_chart(
         marker joined by a dotted line, with its own 95% interval dotted, ``*`` after its value
         and its year. A projection to the same year is set a little to the right of it, with
         a diamond marker, so that its interval is never read as the point's.
+
+    province_on_counts
+        Draw ``province_series`` on a count chart too (the province's own report, where the
+        series is the province itself, or a caller that wants the shared scale).
 
     Returns
     -------
@@ -218,7 +226,9 @@ def trend_chart(
             gid="value_label",
         )
 
-    # province
+    # province: on a count chart only when asked (the unit keeps its own scale)
+    if unit == "count" and not province_on_counts:
+        province_series = None
     if province_series is not None:
         if isinstance(province_series, pd.Series):
             prov = pd.DataFrame({"year": province_series.index, "value": province_series.values})
