@@ -17,7 +17,13 @@ Rules, in the order they are applied (``docs/methods.md``, shared):
    **not** pass "> 84").
 3. **Achieved** when the latest value meets the target. For ``every_year`` targets the
    count of years met (``years_met`` of ``years_assessed``, the data years after the
-   baseline year) is reported and the verdict is read on the latest year.
+   baseline year) is reported, the years missed are listed (``years_missed``), and such a
+   target is achieved only if it was met **every** year: a latest year met after a year
+   missed is ``not_achieved`` (Vietnamese "Chưa đạt"). A latest year missed is read on the
+   latest year and the trend (rules 4–6), as ``docs/methods.md`` states for yearly targets.
+   For a yearly count target with a floor (admissions, ``>=``), ``plan_share`` is the
+   period's total as a percent of the plan (Σ values / (target × years), the years
+   assessed); :func:`plan_shares` gives each year's.
 4. **Baseline already met, latest not** (the known failure of growth ratios, whose
    signs flip): judged by level and direction only, never "on track":
    ``moving_away`` if the value moved in the wrong direction since the baseline, else
@@ -69,9 +75,10 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-__all__ = ["VERDICTS", "Progress", "assess_all", "assess_progress", "met"]
+__all__ = ["VERDICTS", "Progress", "assess_all", "assess_progress", "met", "plan_shares"]
 
-VERDICTS = ("achieved", "on_track", "needs_acceleration", "moving_away", "not_assessable")
+VERDICTS = ("achieved", "not_achieved", "on_track", "needs_acceleration", "moving_away",
+            "not_assessable")
 TOL = 1e-9
 NEAR_COMPLETE = 99.5
 NEAR_ZERO = 0.5
@@ -108,6 +115,13 @@ class Progress:
         Projection to the target year with its 95% prediction interval.
     years_met, years_assessed : int
         Data years after the baseline year that meet the target, and their number.
+    years_missed : str
+        ``every_year`` targets: the data years after the baseline year that miss the
+        target, ``";"``-joined (``"2016;2018"``); ``""`` otherwise.
+    plan_share : float
+        ``every_year`` count targets with ``>=``/``>`` (a plan, e.g. admissions): the
+        years assessed' total as a percent of the plan, 100·Σv / (target·years); NaN
+        otherwise.
     trend_direction : str
         "increasing" | "decreasing" | "no_change" (slope of the projection line).
     note : str
@@ -134,6 +148,8 @@ class Progress:
     projected_upper: float = _NAN
     years_met: int = 0
     years_assessed: int = 0
+    years_missed: str = ""
+    plan_share: float = _NAN
     trend_direction: str = "no_change"
     note: str = ""
 
@@ -305,6 +321,10 @@ def _assess_core(years, values, nums, dens, *, op, tv, kind, target_year, baseli
              [(y, v) for y, v in zip(years, values, strict=True) if y > baseline_year])
     years_met = sum(met(v, op, tv) for _, v in after)
     common.update(years_met=int(years_met), years_assessed=len(after))
+    if kind == "every_year":
+        common["years_missed"] = ";".join(str(y) for y, v in after if not met(v, op, tv))
+        if unit == "count" and op in (">=", ">") and tv > 0 and after:
+            common["plan_share"] = 100.0 * sum(v for _, v in after) / (tv * len(after))
     if baseline_year is None or not years or years[0] != baseline_year:
         return Progress("not_assessable", **common,
                         note=f"No value for the baseline year {baseline_year}.")
@@ -338,8 +358,12 @@ def _assess_core(years, values, nums, dens, *, op, tv, kind, target_year, baseli
              else "unchanged" if abs(change) <= TOL else "moved the right way")
     every = (f" Met in {years_met} of {len(after)} years." if kind == "every_year" else "")
 
-    # 3. achieved
+    # 3. achieved (a yearly target: only when met every year)
     if met(l_val, op, tv):
+        if kind == "every_year" and years_met < len(after):
+            return Progress("not_achieved", **fields, note=(
+                f"The {latest_txt} meets the target {tgt}, but a yearly target must be met "
+                f"every year: missed in {common['years_missed'].replace(';', ', ')}.{every}"))
         return Progress("achieved", **fields,
                         note=f"The {latest_txt} meets the target {tgt}.{every}")
 
@@ -394,6 +418,32 @@ def _assess_core(years, values, nums, dens, *, op, tv, kind, target_year, baseli
         f"Growth ratio R = {_fmt(r)} ({cls}): actual {actual * 100:+.2f}%/year from the "
         f"{base_txt} to the {latest_txt}, required {required * 100:+.2f}%/year to reach "
         f"{tgt} by {target_year}.{every}"))
+
+
+def plan_shares(values: Mapping[int, float], target: float) -> dict[int, float]:
+    """Each year's value as a percent of a yearly plan: ``100 · value / target``.
+
+    Parameters
+    ----------
+    values : mapping
+        Year → observed count (e.g. admissions).
+    target : float
+        The yearly plan (> 0).
+
+    Returns
+    -------
+    dict
+        Year → percent of the plan (NaN for a missing value), in year order.
+
+    Raises
+    ------
+    ValueError
+        A plan that is not positive.
+    """
+    if not (math.isfinite(target) and target > 0):
+        raise ValueError(f"the yearly plan must be positive, got {target!r}")
+    return {int(y): (100.0 * float(v) / target if v is not None and math.isfinite(v) else _NAN)
+            for y, v in sorted(values.items())}
 
 
 def _clean(years, values, nums, dens, data_years, baseline_year):

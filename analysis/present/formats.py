@@ -25,7 +25,7 @@ LOCALE = "vi_VN"
 #: What a missing value prints as (en dash).
 MISSING = "–"
 #: The unit word of a difference between two percentages ("percentage points").
-POINTS = "điểm %"
+POINTS = "điểm phần trăm"
 
 __all__ = [
     "LOCALE",
@@ -104,7 +104,7 @@ def _signed(text: str, x: Decimal, signed: bool) -> str:
 
 
 def fmt_points(x: object, decimals: int = 1, signed: bool = False) -> str:
-    """A difference of two percentages: ``fmt_points(1.6)`` → ``"1,6 điểm %"``
+    """A difference of two percentages: ``fmt_points(1.6)`` → ``"1,6 điểm phần trăm"``
     (``signed=True`` prefixes ``+`` to a rise)."""
     if is_missing(x):
         return MISSING

@@ -19,7 +19,14 @@ from analysis.present.formats import auto_decimals, fmt_number, fmt_percent, is_
 
 LABELS_FILE = Path(__file__).with_name("labels_vi.yaml")
 
-VERDICTS = ("achieved", "on_track", "needs_acceleration", "moving_away", "not_assessable")
+VERDICTS = (
+    "achieved",
+    "not_achieved",
+    "on_track",
+    "needs_acceleration",
+    "moving_away",
+    "not_assessable",
+)
 FUNNEL_ASSESSMENTS = (
     "better_998",
     "better_95",

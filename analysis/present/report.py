@@ -79,7 +79,9 @@ TARGET_SECTION = "Mục tiêu"
 
 # Words the reports print that no other module holds yet (candidates for labels_vi.yaml).
 VERDICT_MEANINGS = {
-    "achieved": "giá trị năm mới nhất đạt chỉ tiêu.",
+    "achieved": "giá trị năm mới nhất đạt chỉ tiêu (chỉ tiêu hằng năm: đạt tất cả các năm).",
+    "not_achieved": "chỉ tiêu hằng năm có năm chưa đạt, dù năm mới nhất đạt: chỉ tiêu hằng năm "
+    "chỉ được coi là đạt khi năm nào cũng đạt.",
     "on_track": "chưa đạt nhưng tốc độ thay đổi từ năm gốc đủ để đạt chỉ tiêu đúng hạn.",
     "needs_acceleration": "thay đổi đúng hướng nhưng chậm hơn mức cần để đạt chỉ tiêu đúng hạn.",
     "moving_away": "thay đổi ngược hướng chỉ tiêu so với năm gốc.",
@@ -446,8 +448,8 @@ def _section(ctx: ReportContext, key: str, body: str) -> HTML:
 
 
 def _text(text: str) -> str:
-    """Escaped text; "điểm %" never breaks across lines."""
-    return html.escape(text).replace(" điểm %", "&nbsp;điểm&nbsp;%")
+    """Escaped text; a number and its "điểm phần trăm" never break across lines."""
+    return html.escape(text).replace(" điểm phần trăm", "&nbsp;điểm&nbsp;phần&nbsp;trăm")
 
 
 def _p(text: str, css: str = "") -> str:
@@ -583,8 +585,27 @@ def _sentence(ctx: ReportContext, indicator, with_projection: bool) -> str:
         return "Chưa có số liệu để đánh giá chỉ tiêu này."
     partial = _is_partial_latest(ctx, indicator.id, _value_of(row, "latest_year"))
     return indicator_sentence(
-        row, indicator.name_vi, indicator.unit, partial=partial, with_projection=with_projection
+        row,
+        indicator.name_vi,
+        indicator.unit,
+        partial=partial,
+        with_projection=with_projection,
+        yearly_values=_assessed_values(ctx, indicator.id),
     )
+
+
+def _assessed_values(ctx: ReportContext, indicator_id: str) -> dict[int, float]:
+    """Year → the unit's value, for the assessment's full data years after the baseline (the
+    years a yearly target is judged on)."""
+    rows = ctx.unit_by_id.get(indicator_id)
+    if rows is None or rows.empty:
+        return {}
+    years = {y for y in ctx.data_years if y > ctx.baseline_year}
+    out = {}
+    for year, value in zip(rows["year"], rows["value"], strict=True):
+        if not is_missing(year) and int(year) in years and not is_missing(value):
+            out[int(year)] = float(value)
+    return out
 
 
 # --------------------------------------------------------------------------- title page
@@ -1534,6 +1555,39 @@ def _completeness(ctx: ReportContext) -> str:
     )
 
 
+_OTHER_YEARS = re.compile(r"(?:khoảng dự kiến [^;()]*; )?các năm khác: ([^()]*?)\)")
+_YEAR_VALUE = re.compile(r"(?:;\s*)?\b((?:19|20)\d\d): [0-9][0-9.,]*")
+
+
+def period_message(message: str, years: list[int]) -> str:
+    """A validation message cut to the assessment's years: no number of another year.
+
+    The time-consistency check compares a value with the unit's other years, all years of
+    the input; a midterm report must not quote 2018–2020. ``"(khoảng dự kiến 138–216; các
+    năm khác: 2015: 183; 2016: 143; 2018: 175)"`` with years 2015–2017 becomes ``"(các năm
+    khác trong kỳ đánh giá: 2015: 183; 2016: 143)"`` (the expected range, computed from every
+    year, goes); with no year left the parenthesis goes. Any other ``"<year>: <number>"`` of
+    a year outside ``years`` is removed.
+    """
+    keep = {int(y) for y in years}
+
+    def other_years(match: re.Match) -> str:
+        entries = [e.strip() for e in match.group(1).split(";") if e.strip()]
+        inside = [e for e in entries if int(e[:4]) in keep] if all(
+            re.match(r"\d{4}: ", e) for e in entries
+        ) else entries
+        if len(inside) == len(entries):
+            return match.group(0)
+        if not inside:
+            return "\x00"
+        return "các năm khác trong kỳ đánh giá: " + "; ".join(inside) + ")"
+
+    text = _OTHER_YEARS.sub(other_years, message)
+    text = re.sub(r"\s*\(\x00", "", text).replace("\x00", "")
+    text = _YEAR_VALUE.sub(lambda m: m.group(0) if int(m.group(1)) in keep else "", text)
+    return text
+
+
 def _findings(ctx: ReportContext) -> str:
     findings = ctx.review.findings
     if findings is None or findings.empty:
@@ -1564,7 +1618,7 @@ def _findings(ctx: ReportContext) -> str:
                 _esc(L.short_name(ctx.unit_names.get(unit, unit))) if unit else (MISSING)
             )
         record["Vị trí"] = _esc(", ".join(w for w in where if w) or MISSING)
-        record["Nội dung"] = _esc(row.message)
+        record["Nội dung"] = _esc(period_message(str(row.message), list(ctx.part.years)))
         records.append(record)
     frame = pd.DataFrame(records)
     parts = [

@@ -8,6 +8,7 @@ do in their head. Nothing here judges: the verdict is the measure wing's.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 from analysis.present import labels as L
@@ -15,6 +16,7 @@ from analysis.present.formats import (
     MISSING,
     fmt_count,
     fmt_number,
+    fmt_percent,
     fmt_points,
     fmt_value,
     is_missing,
@@ -23,6 +25,8 @@ from analysis.present.formats import (
 
 __all__ = [
     "change_clause",
+    "plan_clause",
+    "yearly_clause",
     "flag_question",
     "gap_clause",
     "indicator_sentence",
@@ -62,11 +66,11 @@ def gap_clause(
     noun: str = "",
     target_label: str = "chỉ tiêu",
 ) -> str:
-    """How ``value`` stands against the target: ``"thấp hơn chỉ tiêu 1,6 điểm %"``,
+    """How ``value`` stands against the target: ``"thấp hơn chỉ tiêu 1,6 điểm phần trăm"``,
     ``"vượt chỉ tiêu 112 người"``, ``"bằng chỉ tiêu"``…
 
     A longer ``target_label`` (``"chỉ tiêu năm 2020 (100%)"``) puts the size first:
-    ``"thấp hơn 3,5 điểm % so với chỉ tiêu năm 2020 (100%)"``.
+    ``"thấp hơn 3,5 điểm phần trăm so với chỉ tiêu năm 2020 (100%)"``.
     """
     if op not in L.TARGET_OPS:
         raise ValueError(f"Phép so sánh của chỉ tiêu không hợp lệ: {op!r}")
@@ -92,15 +96,38 @@ def gap_clause(
     return compare("cao hơn mức tối đa của" if short else "cao hơn")
 
 
+def _printed(value: float, unit: str) -> Decimal:
+    """The value as the reader sees it: a percent to 1 decimal, a count whole."""
+    return to_decimal(float(value), 1 if unit == "percent" else 0)
+
+
 def change_clause(
-    latest: float, baseline: float, baseline_year: int, unit: str = "percent", noun: str = ""
+    latest: float,
+    baseline: float,
+    baseline_year: int,
+    unit: str = "percent",
+    noun: str = "",
+    *,
+    show_baseline: bool = True,
 ) -> str:
-    """``"so với năm 2015 tăng 2,1 điểm %"`` / ``"giảm 12 thôn"`` / ``"không thay đổi"``."""
-    diff = float(latest) - float(baseline)
+    """``"so với năm 2015 (86,3%) tăng 2,1 điểm phần trăm"`` / ``"giảm 12 thôn"`` /
+    ``"không thay đổi"``.
+
+    The change is the difference of the two values **as printed** (a percent to one decimal,
+    a count whole), so a reader who subtracts the printed numbers gets the printed change:
+    86,34% → 88,36% prints 86,3% → 88,4%, "tăng 2,1" (not the 2,0 of the raw values). Two
+    values that print alike but differ read "gần như không thay đổi". ``show_baseline``
+    prints the baseline value beside its year.
+    """
+    diff = _printed(latest, unit) - _printed(baseline, unit)
     lead = f"so với năm {baseline_year}"
+    if show_baseline:
+        lead += f" ({fmt_value(baseline, unit, noun)})"
     if diff == 0:
-        return f"{lead} không thay đổi"
-    return f"{lead} {'tăng' if diff > 0 else 'giảm'} {_diff_text(diff, unit, noun)}"
+        same = float(latest) == float(baseline)
+        return f"{lead} {'không thay đổi' if same else 'gần như không thay đổi'}"
+    size = fmt_points(abs(diff)) if unit == "percent" else fmt_count(abs(diff), noun)
+    return f"{lead} {'tăng' if diff > 0 else 'giảm'} {size}"
 
 
 def _verdict_clause(verdict: Any, reason: str | None = None) -> str:
@@ -125,6 +152,72 @@ def not_assessable_reason(row: Mapping[str, Any] | Any) -> str | None:
     return None
 
 
+def _missed_years(row: Mapping[str, Any] | Any) -> list[int]:
+    text = _get(row, "years_missed")
+    if not text:
+        return []
+    return [int(y) for y in str(text).split(";") if y.strip()]
+
+
+def yearly_clause(
+    row: Mapping[str, Any] | Any,
+    unit: str = "percent",
+    noun: str = "",
+    yearly_values: Mapping[int, float] | None = None,
+) -> str:
+    """How a yearly target went over the period: ``"đạt chỉ tiêu 3/4 năm, chưa đạt năm 2016:
+    2.205 người"`` (several years: ``"…, chưa đạt năm 2016: 88,0%, năm 2018: 89,3%"``);
+    ``"đạt chỉ tiêu cả 4/4 năm"``; ``""`` when the row assessed no year."""
+    met, assessed = _get(row, "years_met"), _get(row, "years_assessed")
+    if not assessed:
+        return ""
+    met, assessed = int(met or 0), int(assessed)
+    if met == assessed:
+        return f"đạt chỉ tiêu cả {met}/{assessed} năm"
+    head = f"đạt chỉ tiêu {met}/{assessed} năm"
+    missed = _missed_years(row)
+    if not missed:
+        return head
+    values = yearly_values or {}
+    parts = []
+    for year in missed:
+        value = values.get(year)
+        shown = "" if is_missing(value) else f": {fmt_value(value, unit, noun)}"
+        parts.append(f"năm {year}{shown}")
+    return f"{head}, chưa đạt " + ", ".join(parts)
+
+
+def plan_clause(
+    row: Mapping[str, Any] | Any,
+    unit: str = "count",
+    yearly_values: Mapping[int, float] | None = None,
+) -> str:
+    """A yearly plan (admissions) as users say it: ``"so với kế hoạch 170 người/năm: năm
+    2016 đạt 84,1%, năm 2017 đạt 79,4%; cả giai đoạn 2016–2017 đạt 81,8% kế hoạch"``.
+
+    Only for a yearly count target with a floor (the progress row's ``plan_share`` is set);
+    each year's share is ``100 · value / plan`` (:func:`analysis.measure.progress.plan_shares`).
+    """
+    from analysis.measure.progress import plan_shares
+
+    total = _get(row, "plan_share")
+    target = _get(row, "target_value")
+    if unit != "count" or total is None or not target or not yearly_values:
+        return ""
+    noun = L.count_noun(_get(row, "indicator_id") or "") or ""
+    shares = plan_shares({int(y): v for y, v in yearly_values.items()}, float(target))
+    years = [y for y, v in shares.items() if not is_missing(v)]
+    if not years:
+        return ""
+    each = ", ".join(f"năm {y} đạt {fmt_percent(shares[y])}" for y in years)
+    plan = fmt_count(target, noun) + "/năm"
+    period = f"{years[0]}–{years[-1]}" if len(years) > 1 else str(years[0])
+    return (
+        f"so với kế hoạch {plan}: {each}; cả giai đoạn {period} đạt {fmt_percent(total)} "
+        "kế hoạch"
+    )
+
+
 def indicator_sentence(
     row: Mapping[str, Any] | Any,
     name_vi: str,
@@ -134,6 +227,7 @@ def indicator_sentence(
     partial: bool = False,
     with_projection: bool = False,
     reason_vi: str | None = None,
+    yearly_values: Mapping[int, float] | None = None,
 ) -> str:
     """One sentence for one target of one reporting unit, from a row of the progress frame.
 
@@ -157,13 +251,17 @@ def indicator_sentence(
     reason_vi
         Why a ``not_assessable`` verdict, in Vietnamese; default read from the row's fields
         (:func:`not_assessable_reason`).
+    yearly_values
+        Year → value of the assessed years (after the baseline, full years only): a yearly
+        target then names each year missed with its value, and a yearly plan (admissions)
+        says how much of it each year and the whole period reached.
 
     Returns
     -------
     str
         E.g. ``"Tỷ lệ TCCSĐ hoàn thành tốt nhiệm vụ trở lên năm 2017 đạt 88,4%, thấp hơn chỉ
-        tiêu 1,6 điểm %; so với năm 2015 tăng 2,1 điểm %; 1/3 năm đạt chỉ tiêu; đánh giá: Cần
-        đẩy nhanh."``
+        tiêu 1,6 điểm phần trăm; so với năm 2015 (86,3%) tăng 2,1 điểm phần trăm; đạt chỉ tiêu
+        1/3 năm, chưa đạt năm 2016: 88,0%, năm 2017: 88,4%; đánh giá: Cần đẩy nhanh."``
     """
     if unit not in ("percent", "count"):
         raise ValueError(f"Đơn vị chỉ tiêu không hợp lệ: {unit!r} (cần 'percent' hoặc 'count')")
@@ -228,7 +326,13 @@ def indicator_sentence(
 
     years_met, years_assessed = _get(row, "years_met"), _get(row, "years_assessed")
     if kind == "every_year" and years_assessed:
-        clauses.append(f"{int(years_met or 0)}/{int(years_assessed)} năm đạt chỉ tiêu")
+        clauses.append(
+            yearly_clause(row, unit, noun, yearly_values)
+            or f"đạt chỉ tiêu {int(years_met or 0)}/{int(years_assessed)} năm"
+        )
+        plan = plan_clause(row, unit, yearly_values)
+        if plan:
+            clauses.append(plan)
 
     if with_projection:
         projected = _get(row, "projected_value")

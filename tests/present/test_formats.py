@@ -83,16 +83,16 @@ class TestFmtPercent:
 
 class TestFmtPoints:
     def test_points(self):
-        assert fmt_points(1.6) == "1,6 điểm %"
-        assert fmt_points(-2.1) == "-2,1 điểm %"
+        assert fmt_points(1.6) == "1,6 điểm phần trăm"
+        assert fmt_points(-2.1) == "-2,1 điểm phần trăm"
 
     def test_signed(self):
-        assert fmt_points(2.1, signed=True) == "+2,1 điểm %"
-        assert fmt_points(-2.1, signed=True) == "-2,1 điểm %"
-        assert fmt_points(0, signed=True) == "0,0 điểm %"
+        assert fmt_points(2.1, signed=True) == "+2,1 điểm phần trăm"
+        assert fmt_points(-2.1, signed=True) == "-2,1 điểm phần trăm"
+        assert fmt_points(0, signed=True) == "0,0 điểm phần trăm"
 
     def test_tiny_negative_is_zero(self):
-        assert fmt_points(-0.04) == "0,0 điểm %"
+        assert fmt_points(-0.04) == "0,0 điểm phần trăm"
 
 
 class TestCountsAndValues:

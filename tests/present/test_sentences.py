@@ -43,8 +43,8 @@ class TestIndicatorSentence:
     def test_percent_below_a_yearly_target(self):
         assert indicator_sentence(progress_row(), T1_NAME, "percent") == (
             "Tỷ lệ TCCSĐ hoàn thành tốt nhiệm vụ trở lên năm 2017 đạt 88,4%, thấp hơn chỉ tiêu "
-            "1,6 điểm %; so với năm 2015 tăng 2,1 điểm %; 1/3 năm đạt chỉ tiêu; "
-            "đánh giá: Cần đẩy nhanh."
+            "1,6 điểm phần trăm; so với năm 2015 (86,3%) tăng 2,1 điểm phần trăm; "
+            "đạt chỉ tiêu 1/3 năm; đánh giá: Cần đẩy nhanh."
         )
 
     def test_count_above_target(self):
@@ -58,7 +58,7 @@ class TestIndicatorSentence:
         )
         assert indicator_sentence(row, T5_NAME, "count") == (
             "Số đảng viên mới kết nạp năm 2017 là 2.412 người, vượt chỉ tiêu 112 người; "
-            "so với năm 2015 tăng 50 người; 3/3 năm đạt chỉ tiêu; đánh giá: Đạt."
+            "so với năm 2015 (2.362 người) tăng 50 người; đạt chỉ tiêu cả 3/3 năm; đánh giá: Đạt."
         )
 
     def test_villages_without_members_count_down_to_zero(self):
@@ -73,7 +73,7 @@ class TestIndicatorSentence:
         )
         assert indicator_sentence(row, T7_NAME, "count") == (
             "Đến năm 2017, còn 3 thôn, bản chưa có đảng viên (chỉ tiêu đến năm 2020: 0 thôn); "
-            "so với năm 2015 giảm 12 thôn; đánh giá: Đúng tiến độ."
+            "so với năm 2015 (15 thôn) giảm 12 thôn; đánh giá: Đúng tiến độ."
         )
 
     def test_villages_target_reached(self):
@@ -89,7 +89,7 @@ class TestIndicatorSentence:
         )
         assert indicator_sentence(row, T7_NAME, "count") == (
             "Đến năm 2019, không còn thôn, bản chưa có đảng viên, đạt chỉ tiêu; "
-            "so với năm 2015 giảm 15 thôn; đánh giá: Đạt."
+            "so với năm 2015 (15 thôn) giảm 15 thôn; đánh giá: Đạt."
         )
 
     def test_by_year_target_not_yet_due(self):
@@ -103,9 +103,9 @@ class TestIndicatorSentence:
             target_kind="by_year",
         )
         assert indicator_sentence(row, "Tỷ lệ cấp ủy viên cơ sở được bồi dưỡng", "percent") == (
-            "Tỷ lệ cấp ủy viên cơ sở được bồi dưỡng năm 2017 đạt 96,5%, thấp hơn 3,5 điểm % so "
-            "với chỉ tiêu năm 2020 (100%); so với năm 2015 tăng 36,5 điểm %; "
-            "đánh giá: Đúng tiến độ."
+            "Tỷ lệ cấp ủy viên cơ sở được bồi dưỡng năm 2017 đạt 96,5%, thấp hơn 3,5 điểm "
+            "phần trăm so với chỉ tiêu năm 2020 (100%); so với năm 2015 (60,0%) tăng 36,5 "
+            "điểm phần trăm; đánh giá: Đúng tiến độ."
         )
 
     def test_strict_target_met_exactly_is_not_above(self):
@@ -162,7 +162,7 @@ class TestIndicatorSentence:
         row = progress_row(latest_value=89.96, years_assessed=0, baseline_value=np.nan)
         assert indicator_sentence(row, T1_NAME) == (
             "Tỷ lệ TCCSĐ hoàn thành tốt nhiệm vụ trở lên năm 2017 đạt 90,0%, thấp hơn chỉ tiêu "
-            "chưa đến 0,1 điểm %; đánh giá: Cần đẩy nhanh."
+            "chưa đến 0,1 điểm phần trăm; đánh giá: Cần đẩy nhanh."
         )
 
     def test_partial_year_and_projection(self):
@@ -178,9 +178,9 @@ class TestIndicatorSentence:
         text = indicator_sentence(row, T1_NAME, partial=True, with_projection=True)
         assert text == (
             "Tỷ lệ TCCSĐ hoàn thành tốt nhiệm vụ trở lên năm 2019 (số liệu chưa đầy đủ) đạt "
-            "89,5%, thấp hơn chỉ tiêu 0,5 điểm %; so với năm 2015 tăng 3,2 điểm %; 2/5 năm đạt "
-            "chỉ tiêu; dự báo năm 2020: 90,4% (khoảng dự báo: 88,1%–92,2%); "
-            "đánh giá: Cần đẩy nhanh."
+            "89,5%, thấp hơn chỉ tiêu 0,5 điểm phần trăm; so với năm 2015 (86,3%) tăng 3,2 "
+            "điểm phần trăm; đạt chỉ tiêu 2/5 năm; dự báo năm 2020: 90,4% (khoảng dự báo: "
+            "88,1%–92,2%); đánh giá: Cần đẩy nhanh."
         )
 
     def test_accepts_a_plain_mapping(self):
@@ -237,14 +237,16 @@ class TestFlagQuestion:
 class TestLabels:
     def test_verdict_words(self):
         words = [L.verdict_word(v) for v in L.VERDICTS]
-        assert words == ["Đạt", "Đúng tiến độ", "Cần đẩy nhanh", "Đi lùi", "Không đủ dữ liệu"]
+        assert words == [
+            "Đạt", "Chưa đạt", "Đúng tiến độ", "Cần đẩy nhanh", "Đi lùi", "Không đủ dữ liệu"
+        ]
         assert L.verdict_word(None) == "Không đủ dữ liệu"
 
     def test_verdict_symbols_and_colours_are_distinct(self):
         symbols = [L.verdict_symbol(v) for v in L.VERDICTS]
         colours = [L.verdict_colour(v) for v in L.VERDICTS]
-        assert symbols == ["✓", "↗", "!", "↓", "?"]
-        assert len(set(colours)) == 5
+        assert symbols == ["✓", "✗", "↗", "!", "↓", "?"]
+        assert len(set(colours)) == 6
         assert L.verdict_label("moving_away") == "↓ Đi lùi"
 
     def test_unknown_verdict(self):
