@@ -34,7 +34,7 @@ SECTIONS = (
     "data_notes_section",
     "appendix_section",
 )
-VERDICT_WORDS = {"Đạt", "Đúng tiến độ", "Cần đẩy nhanh", "Đi lùi", "Không đủ dữ liệu"}
+VERDICT_WORDS = {"Đạt", "Chưa đạt", "Đúng tiến độ", "Cần đẩy nhanh", "Đi lùi", "Không đủ dữ liệu"}
 FORBIDDEN = ("https://", "http://", "/root", "/work", "/tmp", "Traceback", "<script")
 DATA_URI = re.compile(r"data:image/png;base64,[A-Za-z0-9+/=]+")
 #: Computing the demo Review should take well under this (seconds); the report says so if not.
