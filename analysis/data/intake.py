@@ -86,6 +86,7 @@ from analysis.data.template import (
     REFERENCE_PREFIX,
     sheet_name,
 )
+from analysis.textsafe import ESCAPED_UNDERSCORE, unescape_text, visible
 
 # --- limits (module constants so that tests can lower them) --------------------------------
 #: Refuse a workbook whose members add up to more than this when uncompressed.
@@ -145,6 +146,9 @@ _TOTAL_EXACT = frozenset({"cong", "tong", "total", "grand total", "tong cong", "
 _TOTAL_PREFIXES = ("tong cong ", "tong so ", "total ", "cong toan ", "cong nam ", "tong nam ")
 
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+#: Control characters in a cell (ESC sequences, NUL, DEL, C1): removed with a warning. Tab and
+#: line breaks are whitespace (collapsed to one space), as in any multi-line cell.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 # A formula element (<f>…</f> or <f …/>) followed by no value, or an empty one, then </c>.
 _FORMULA_NO_VALUE = re.compile(
     rb"(?:</(?:\w+:)?f>|<(?:\w+:)?f\b[^>]*/>)\s*"
@@ -231,6 +235,8 @@ def read_input(path: str | Path) -> tuple[InputData, list[Finding]]:
     if source.exists() and not reader.matched_any and not any(f.is_error for f in findings):
         reader.no_tables(name, folder=source.is_dir())
     tables = reader.assemble()
+    if source.is_file() and source.suffix.lower() in WORKBOOK_SUFFIXES:
+        _unescape_tables(tables)
     if reader.matched_any and not any(len(df) for df in tables.values()):
         findings.append(Finding(
             WARNING, "no_data",
@@ -242,6 +248,19 @@ def read_input(path: str | Path) -> tuple[InputData, list[Finding]]:
     data = InputData(tables=tables, source=source, fingerprint=fingerprint,
                      files=[p.name for p in sorted(files, key=lambda p: p.name)])
     return data, findings
+
+
+def _unescape_tables(tables: dict[str, pd.DataFrame]) -> None:
+    """Workbook text escaped OOXML-style (``_x005f_`` = «_», as the suite's writers and Excel
+    write a literal «_x…_»), back to literal; openpyxl reads cells without unescaping."""
+    for frame in tables.values():
+        for col in frame.columns:
+            if col.startswith("_") or frame[col].dtype != "string":
+                continue
+            s = frame[col]
+            has = s.str.contains(ESCAPED_UNDERSCORE, case=False, regex=False, na=False)
+            if has.any():
+                frame.loc[has, col] = s[has].map(unescape_text)
 
 
 # --- sources: what a sheet or a CSV looks like to the table reader --------------------------
@@ -603,6 +622,26 @@ def _decode(data: bytes, name: str, findings: list[Finding]) -> str:
         return data.decode("utf-8", errors="replace")
 
 
+def _drop_nul(text: str, path: Path, findings: list[Finding]) -> str:
+    """``text`` without its NUL characters, and a warning saying how many and from which line.
+
+    A file copied from a failing USB stick, or saved while the disk filled up, holds runs of
+    NUL bytes (often a whole block at its end). They are no data: the rows read without them,
+    and a row they cut through gets the cell findings it deserves.
+    """
+    n = text.count("\x00")
+    at = text.index("\x00")
+    line = text.count("\n", 0, at) + 1 if "\n" in text else text.count("\r", 0, at) + 1
+    findings.append(Finding(
+        WARNING, "nul_bytes",
+        f"Tệp «{path.name}» có {_int_vi(n)} ký tự rỗng (NUL, \\x00), từ dòng {line}: thường "
+        "do tệp bị hỏng khi chép qua USB hoặc lưu dở. Các ký tự này đã được bỏ đi khi đọc; hãy "
+        "kiểm tra số liệu của tệp, tốt nhất lấy lại bản gốc.",
+        file=path.name, sheet=path.stem, row=line,
+    ))
+    return text.replace("\x00", "")
+
+
 def _sniff_delimiter(text: str) -> str:
     sample = text[: 64 * 1024]
     best, best_score = ",", (-1, -1)
@@ -624,6 +663,8 @@ def _sniff_delimiter(text: str) -> str:
 
 def _csv_sheets(path: Path, findings: list[Finding]) -> list[_Sheet]:
     text = _decode(path.read_bytes(), path.name, findings)
+    if "\x00" in text:
+        text = _drop_nul(text, path, findings)
     delim = _sniff_delimiter(text)
     grid = _csv_grid(text, delim)
     if grid is not None:
@@ -1369,7 +1410,8 @@ def _materialise(issues: list[_Issue], value_at: Callable[[str, int], Any], fram
         for i in positions[:room]:
             i = int(i)
             formula = formula_text.get((issue.column, i))
-            value = formula if formula is not None else _value_text(value_at(issue.column, i))
+            value = visible(formula if formula is not None
+                            else _value_text(value_at(issue.column, i)))
             emitter.add(Finding(
                 issue.severity, issue.rule, issue.message(_cut(value)),
                 file=sh.file, sheet=sh.sheet, row=int(rows[i]), column=header,
@@ -1503,6 +1545,7 @@ class _Cells:
     na: np.ndarray        # str cells holding an "empty" marker (NA_TOKENS)
     na_text: np.ndarray   # same with TEXT_NA_TOKENS
     xl_error: np.ndarray  # str cells holding an Excel error (#N/A, #DIV/0! …)
+    ctrl: np.ndarray      # str cells that held control characters (removed from ``text``)
 
 
 def _split(raw: np.ndarray) -> _Cells:
@@ -1528,11 +1571,17 @@ def _split(raw: np.ndarray) -> _Cells:
         is_date = np.fromiter((issubclass(t, (date, time, timedelta)) for t in types), bool, n)
         is_other = ~(none | is_str | is_bool | is_num | is_date)
     text = np.full(n, None, dtype=object)
-    na = na_text = xl_error = false
+    na = na_text = xl_error = ctrl = false
     if is_str.any():
         # Work on the distinct values only: a column of 600,000 counts has a few hundred.
         codes, uniques = pd.factorize(s[is_str].astype(object))  # all str: no NA sentinel
-        norm = _norm_series(pd.Series(uniques, dtype=object))
+        distinct = pd.Series(uniques, dtype=object)
+        has_ctrl = distinct.str.contains(_CONTROL, regex=True).to_numpy(dtype=bool)
+        if has_ctrl.any():  # ESC, NUL, DEL…: removed, and a warning names the cell
+            distinct[has_ctrl] = distinct[has_ctrl].str.replace(_CONTROL, "", regex=True)
+            ctrl = false.copy()
+            ctrl[is_str] = has_ctrl[codes]
+        norm = _norm_series(distinct)
         text[is_str] = norm.to_numpy(dtype=object)[codes]
         low = norm.str.casefold()
         na = false.copy()
@@ -1546,7 +1595,7 @@ def _split(raw: np.ndarray) -> _Cells:
         text[idx] = [_norm_text(str(v)) for v in raw[idx]]
         is_str = is_str | is_other
     return _Cells(raw, none, is_str, is_num, is_bool, is_date, is_other, text, na, na_text,
-                  xl_error)
+                  xl_error, ctrl)
 
 
 def _positions(mask: np.ndarray) -> np.ndarray:
@@ -1561,6 +1610,10 @@ def _convert(col: schema.Column, raw: np.ndarray, excluded: np.ndarray,
              years: tuple[int, int]) -> tuple[Any, list[_Issue]]:
     cells = _split(raw)
     issues: list[_Issue] = []
+    if cells.ctrl.any():
+        issues.append(_Issue(WARNING, "control_character", col.name, _positions(cells.ctrl), _msg(
+            "Ô có ký tự điều khiển không in được («{v}», mỗi ký tự ghi dạng \\xHH); các ký tự "
+            "này đã được bỏ đi khi đọc. Hãy kiểm tra và nhập lại ô này.")))
     if cells.xl_error.any():
         issues.append(_Issue(ERROR, "excel_error", col.name, _positions(cells.xl_error), _msg(
             "Ô chứa lỗi công thức Excel «{v}»: hãy sửa công thức hoặc nhập giá trị trực tiếp.")))
@@ -1774,14 +1827,15 @@ def _to_code(col: schema.Column, c: _Cells, issues: list[_Issue]) -> tuple[Any, 
     if has.any():
         s = pd.Series(out[has], dtype=object)
         lower = s.str.lower()
-        upper = (s != lower).to_numpy(dtype=bool)
+        good = (lower.str.fullmatch(schema.CODE_PATTERN.pattern).fillna(False).to_numpy(bool)
+                & (lower.str.len() <= CODE_MAX_CHARS).to_numpy(dtype=bool))
+        # only codes that lower case makes valid: «=HYPERLINK(…)» is refused, not lowered
+        upper = (s != lower).to_numpy(dtype=bool) & good
         if upper.any():
             issues.append(_Issue(WARNING, "code_uppercase", col.name, np.flatnonzero(has)[upper],
                                  _msg("Mã viết hoa, đã chuyển thành chữ thường (ví dụ «{v}»); "
                                       "mọi mã viết hoa trong cột này đều được chuyển."),
                                  once=True))
-        good = (lower.str.fullmatch(schema.CODE_PATTERN.pattern).fillna(False).to_numpy(bool)
-                & (lower.str.len() <= CODE_MAX_CHARS).to_numpy(dtype=bool))
         pathish = lower.str.contains(r"[/\\]|\.\.", regex=True).to_numpy(dtype=bool)
         out[has] = np.where(good, lower.to_numpy(dtype=object), None)
         hidx = np.flatnonzero(has)

@@ -312,10 +312,9 @@ def _build(tables: Mapping[str, pd.DataFrame], rows: UnitRows) -> Any:
     codes = wb.create_sheet(PREFILLED_SHEET)
     codes.append(["sheet", "row", "codes"])
     for rec in prefilled:
-        codes.append(list(rec))
+        codes.append([tpl.cell_value(x) for x in rec])
     codes.sheet_state = "veryHidden"
     wb.active = 0
-    _escape_strings(wb)
     props = wb.properties
     stamp = tpl.fixed_datetime()
     props.created = stamp
@@ -418,7 +417,7 @@ def _write_prefilled_sheet(ws: Any, table: schema.Table, rows: UnitRows, years: 
                 v = None
             elif kind in ("count", "year"):
                 v = int(v)
-            cell = ws.cell(row=tpl.FIRST_DATA_ROW + i, column=j, value=v)
+            cell = ws.cell(row=tpl.FIRST_DATA_ROW + i, column=j, value=tpl.cell_value(v))
             cell.fill = grey
             cell.font = Font(color=_GREY_FONT)
     ident = IDENTITY[table.name]
@@ -439,8 +438,8 @@ def _write_cover(ws: Any, rows: UnitRows) -> None:
     deadline = str(conf.get("deadline_vi", "")).format(next_year=rows.year + 1, year=rows.year)
     ws.column_dimensions["A"].width = 24
     ws.column_dimensions["B"].width = 90
-    ws.cell(row=1, column=1, value=f"MẪU NHẬP LIỆU NĂM {rows.year} — {rows.unit_name.upper()}"
-            ).font = Font(bold=True, size=14)
+    title = f"MẪU NHẬP LIỆU NĂM {rows.year} — {rows.unit_name.upper()}"
+    ws.cell(row=1, column=1, value=tpl.cell_value(title)).font = Font(bold=True, size=14)
     ws.merge_cells("A1:B1")
     fields = [
         (COVER_LABELS["unit_code"], rows.unit_code),
@@ -456,10 +455,8 @@ def _write_cover(ws: Any, rows: UnitRows) -> None:
         a = ws.cell(row=i, column=1, value=label)
         a.font = Font(bold=True)
         a.fill = fill
-        b = ws.cell(row=i, column=2, value=value)
-        b.alignment = Alignment(horizontal="left")
-        if isinstance(value, str):
-            b.data_type = "s"  # user-configured text: never a formula
+        b = ws.cell(row=i, column=2, value=tpl.cell_value(value))
+        b.alignment = Alignment(horizontal="left")  # text, never a formula: tpl._save hardens
     steps = [
         "Cách điền",
         f"1. Các bảng «TCCSĐ», «Thôn», «Cán bộ chủ chốt xã» đã ghi sẵn mọi tổ chức cơ sở đảng, "
@@ -483,16 +480,3 @@ def _write_cover(ws: Any, rows: UnitRows) -> None:
         ws.merge_cells(start_row=r + k, start_column=1, end_row=r + k, end_column=2)
         ws.row_dimensions[r + k].height = 15 * max(1, len(text) // 100 + 1) + 2
     _protect(ws)
-
-
-
-def _escape_strings(wb: Any) -> None:
-    """Every string cell as text, its ``_xH…_`` escaped (:func:`template.excel_text`)."""
-    for ws in wb.worksheets:
-        for row in ws.iter_rows():
-            for cell in row:
-                v = cell.value
-                if isinstance(v, str):
-                    if "_x" in v:
-                        cell.value = tpl.excel_text(v)
-                    cell.data_type = "s"

@@ -44,7 +44,7 @@ import pandas as pd
 
 from analysis.data import intake, prefill, schema
 from analysis.data.findings import ERROR, WARNING, Finding
-from analysis.data.template import ESCAPED_UNDERSCORE, unescape_text
+from analysis.data.template import unescape_text
 
 #: Rows named per file and rule before one summary finding.
 ROWS_CAP = 20
@@ -161,8 +161,7 @@ def read_returns(source: Path | Iterable[Path]) -> tuple[intake.InputData, list[
     seen: dict[tuple[str, int | None], str] = {}
     for path in files:
         cover = read_cover(path)
-        data, found = intake.read_input(path)
-        _unescape(data)
+        data, found = intake.read_input(path)  # «_x005f_» unescaped there
         if cover is not None and cover.unit_code:
             key = (cover.unit_code, cover.year)
             if key in seen:
@@ -207,18 +206,6 @@ def read_returns(source: Path | Iterable[Path]) -> tuple[intake.InputData, list[
         fingerprint=intake._fingerprint(files, folder=True),
         files=[p.name for p in files])
     return data, findings
-
-
-def _unescape(data: intake.InputData) -> None:
-    """Codes and texts escaped by the pre-filled writer (``_x005f_`` = «_»), back to literal."""
-    for frame in data.tables.values():
-        for col in frame.columns:
-            if col.startswith("_") or frame[col].dtype != "string":
-                continue
-            s = frame[col]
-            has = s.str.contains(ESCAPED_UNDERSCORE, case=False, regex=False, na=False)
-            if has.any():
-                frame.loc[has, col] = s[has].map(unescape_text)
 
 
 def _identity(frame: pd.DataFrame, table_name: str) -> pd.Series:

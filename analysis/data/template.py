@@ -35,6 +35,14 @@ import pandas as pd
 
 from analysis import params
 from analysis.data import schema
+from analysis.textsafe import (  # noqa: F401 - re-exported
+    ESCAPED_UNDERSCORE,
+    EXCEL_ESCAPE_LIKE,
+    cell_value,
+    excel_text,
+    harden_workbook,
+    unescape_text,
+)
 
 INSTRUCTIONS_SHEET = "Hướng dẫn"
 LISTS_SHEET = "Danh mục"
@@ -45,25 +53,9 @@ PREFILLED_SHEET = "Mã in sẵn"
 #: Columns whose header starts with this are references (names, previous year's values) in
 #: pre-filled workbooks: intake never reads them as data.
 REFERENCE_PREFIX = "Tham khảo"
-#: ``_x`` + hex digits + ``_``: spreadsheet applications read it as an escaped character
-#: (``_x000D_`` becomes a line break on re-save). LibreOffice also reads 1 to 3 digits: the demo
-#: code ``son_dong_my_xa_01`` comes back as ``son_dong_my`` + LF + ``01``.
-EXCEL_ESCAPE_LIKE = re.compile(r"_(x[0-9a-fA-F]{1,4}_)")
-#: What :func:`excel_text` writes for a literal «_» opening such a sequence (OOXML's escape).
-ESCAPED_UNDERSCORE = "_x005f_"
+# OOXML escapes (``_x`` + hex digits + ``_``): the helpers live in :mod:`analysis.textsafe`;
+# re-exported here, where the readers of returned workbooks import them.
 
-
-def excel_text(text: str) -> str:
-    """``text`` with every ``_xH…_`` escaped, so spreadsheet applications keep it literally.
-
-    Readers turn :data:`ESCAPED_UNDERSCORE` back into «_» (:func:`unescape_text`).
-    """
-    return EXCEL_ESCAPE_LIKE.sub(ESCAPED_UNDERSCORE + r"\1", text) if "_x" in text else text
-
-
-def unescape_text(text: str) -> str:
-    """Undo :func:`excel_text` (case-insensitive, as OOXML hex digits)."""
-    return re.sub("_x005f_", "_", text, flags=re.IGNORECASE) if "_x" in text else text
 #: First data row of every table sheet (row 1 headers, row 2 column codes).
 FIRST_DATA_ROW = 3
 #: Default for ``SOURCE_DATE_EPOCH``: 2020-01-01 00:00:00 UTC.
@@ -329,7 +321,7 @@ def _write_rows(ws: Any, table: schema.Table, frame: pd.DataFrame) -> None:
         elif col.type in ("count", "year"):
             values = [None if v is None else int(v) for v in values]
         else:
-            values = [None if v is None else str(v) for v in values]
+            values = [None if v is None else cell_value(str(v)) for v in values]
         columns.append(values)
     for values in zip(*columns, strict=True):
         ws.append(values)
@@ -380,6 +372,7 @@ def _save(wb: Any, out: Path) -> Path:
     from openpyxl.writer.excel import ExcelWriter
 
     out.parent.mkdir(parents=True, exist_ok=True)
+    harden_workbook(wb)  # strings as text, «_xH_» escaped, control characters shown
     stamp = fixed_datetime()
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".xlsx", dir=out.parent)
     os.close(fd)

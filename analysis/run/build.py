@@ -625,6 +625,7 @@ def _remember_request(
 def _write_tables(review, validation, out_dir: Path) -> None:
     """The indicator input tables and results as CSV (UTF-8 with BOM, so Excel reads it)."""
     from analysis.run.files import atomic_write_bytes
+    from analysis.textsafe import csv_frame
 
     tables = {"summary.csv": validation.summary, "indicators.csv": review.indicators}
     if getattr(review, "is_country", False):
@@ -635,7 +636,7 @@ def _write_tables(review, validation, out_dir: Path) -> None:
     for name, frame in tables.items():
         if frame is None:
             continue
-        text = frame.to_csv(index=False, lineterminator="\n")
+        text = csv_frame(frame).to_csv(index=False, lineterminator="\n")  # «=…» stays text
         atomic_write_bytes(out_dir / "tables" / name, ("\ufeff" + text).encode("utf-8"))
 
 

@@ -10,6 +10,7 @@ import pandas as pd
 
 from analysis import config, params
 from analysis.data.findings import FINDING_HEADERS_VI, SEVERITY_VI
+from analysis.textsafe import cell_value, harden_workbook, visible
 
 #: How many findings the terminal shows; the workbook always has all of them.
 MAX_PRINTED_FINDINGS = 40
@@ -22,7 +23,11 @@ def _console():
 
 
 def finding_line(f: dict) -> str:
-    """One finding as one readable line: where (file, sheet, row, column, value), then what."""
+    """One finding as one readable line: where (file, sheet, row, column, value), then what.
+
+    Control characters from the data (an ESC sequence, a NUL byte) are shown as ``\\xHH``:
+    printed raw they would drive the terminal.
+    """
     where = [str(f["file"])] if f.get("file") else []
     if f.get("sheet") and f.get("sheet") != Path(str(f.get("file", ""))).stem:
         where.append(f"bảng {f['sheet']}")
@@ -31,8 +36,9 @@ def finding_line(f: dict) -> str:
     if f.get("column"):
         where.append(f"cột «{f['column']}»")
     if f.get("value") not in (None, "") and not pd.isna(f.get("value")):
-        where.append(f"giá trị «{str(f['value'])[:40]}»")
-    return f"{', '.join(where)}: {f['message']}" if where else str(f["message"])
+        where.append(f"giá trị «{visible(str(f['value']))[:40]}»")
+    line = f"{', '.join(where)}: {f['message']}" if where else str(f["message"])
+    return visible(line)
 
 
 def print_findings(findings: pd.DataFrame, source: str, console=None) -> None:
@@ -40,6 +46,7 @@ def print_findings(findings: pd.DataFrame, source: str, console=None) -> None:
     from rich.markup import escape
 
     console = console or _console()
+    source = visible(source)
     if findings.empty:
         console.print(f"[green]Không có lỗi hay cảnh báo nào[/] trong {escape(source)}.")
         return
@@ -55,35 +62,61 @@ def print_findings(findings: pd.DataFrame, source: str, console=None) -> None:
     console.print(f"Tổng cộng: [red]{n_err} lỗi[/], [yellow]{n_warn} cảnh báo[/].")
 
 
-def write_findings_xlsx(findings: pd.DataFrame, out: Path) -> Path:
-    """Write the findings to a workbook users open in Excel (Vietnamese headers)."""
+def findings_workbook(findings: pd.DataFrame, title: str | None = None):
+    """The findings as an openpyxl workbook, one sheet with Vietnamese headers.
+
+    Every text (message, value, file, sheet, column…) is a text cell: a value such as
+    ``=HYPERLINK(…)`` stays text, control characters are shown as ``\\xHH``
+    (:mod:`analysis.textsafe`). Rows and years are numbers.
+
+    Parameters
+    ----------
+    findings : DataFrame
+        As :func:`analysis.data.findings.findings_frame` returns it.
+    title : str, optional
+        The document title (workbook properties).
+    """
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
-
-    from analysis.run.files import atomic_path
 
     wb = Workbook()
     ws = wb.active
     ws.title = "Kết quả kiểm tra"
     cols = list(FINDING_HEADERS_VI)
-    ws.append([FINDING_HEADERS_VI[c] for c in cols])
-    for cell in ws[1]:
+    for j, c in enumerate(cols, start=1):
+        cell = ws.cell(row=1, column=j, value=FINDING_HEADERS_VI[c])
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="DDE4EE")
         cell.alignment = Alignment(wrap_text=True, vertical="top")
-    for rec in findings.to_dict("records"):
-        values = []
-        for c in cols:
+    for i, rec in enumerate(findings.to_dict("records"), start=2):
+        for j, c in enumerate(cols, start=1):
             v = rec.get(c)
             if c == "severity":
                 v = SEVERITY_VI.get(v, v)
-            values.append(None if v is None or (not isinstance(v, str) and pd.isna(v)) else v)
-        ws.append(values)
+            if v is None or (not isinstance(v, str) and pd.isna(v)):
+                continue
+            if c in ("row", "year"):
+                try:
+                    ws.cell(row=i, column=j, value=int(v))
+                    continue
+                except (TypeError, ValueError):
+                    pass
+            ws.cell(row=i, column=j, value=cell_value(str(v)))
     widths = {"message": 80, "value": 20, "file": 22, "sheet": 18, "column": 28}
-    for i, c in enumerate(cols, start=1):
-        ws.column_dimensions[ws.cell(1, i).column_letter].width = widths.get(c, 12)
+    for j, c in enumerate(cols, start=1):
+        ws.column_dimensions[ws.cell(1, j).column_letter].width = widths.get(c, 12)
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = ws.dimensions
+    if title:
+        wb.properties.title = title
+    return wb
+
+
+def write_findings_xlsx(findings: pd.DataFrame, out: Path) -> Path:
+    """Write the findings to a workbook users open in Excel (:func:`findings_workbook`)."""
+    from analysis.run.files import atomic_path
+
+    wb = findings_workbook(findings)
     with atomic_path(out) as tmp:
         tmp.write_bytes(reproducible_workbook_bytes(wb))
     return out
@@ -100,7 +133,8 @@ def reproducible_workbook_bytes(wb) -> bytes:
     Parameters
     ----------
     wb : openpyxl.Workbook
-        The workbook to serialise (its ``created``/``modified`` properties are overwritten).
+        The workbook to serialise (its ``created``/``modified`` properties are overwritten,
+        its string cells made text by :func:`analysis.textsafe.harden_workbook`).
 
     Returns
     -------
@@ -114,6 +148,7 @@ def reproducible_workbook_bytes(wb) -> bytes:
 
     from analysis.reproducible import build_datetime
 
+    harden_workbook(wb)  # strings as text, never formulas (analysis.textsafe)
     when = build_datetime()
     wb.properties.created = when
     wb.properties.modified = when

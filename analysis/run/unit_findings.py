@@ -16,8 +16,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.data.findings import FINDING_HEADERS_VI, SEVERITY_VI
-
 
 def unit_file_name(unit_code: str) -> str:
     """The findings file of a unit, e.g. ``son_dong.xlsx`` (python-slugify of the code)."""
@@ -64,38 +62,9 @@ def write_unit_findings(findings: pd.DataFrame, folder: Path) -> list[Path]:
 
 
 def _write(findings: pd.DataFrame, out: Path, unit: str) -> None:
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font, PatternFill
-
-    from analysis.run.commands import reproducible_workbook_bytes
+    from analysis.run.commands import findings_workbook, reproducible_workbook_bytes
     from analysis.run.files import atomic_path
 
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "Kết quả kiểm tra"
-    cols = list(FINDING_HEADERS_VI)
-    for j, c in enumerate(cols, start=1):
-        cell = ws.cell(row=1, column=j, value=FINDING_HEADERS_VI[c])
-        cell.font = Font(bold=True)
-        cell.fill = PatternFill("solid", fgColor="DDE4EE")
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-    for i, rec in enumerate(findings.to_dict("records"), start=2):
-        for j, c in enumerate(cols, start=1):
-            v = rec.get(c)
-            if c == "severity":
-                v = SEVERITY_VI.get(v, v)
-            if v is None or (not isinstance(v, str) and pd.isna(v)):
-                continue
-            if c in ("row", "year"):
-                ws.cell(row=i, column=j, value=int(v))
-                continue
-            cell = ws.cell(row=i, column=j, value=str(v))
-            cell.data_type = "s"  # user text is text: never a formula
-    widths = {"message": 80, "value": 20, "file": 22, "sheet": 18, "column": 28}
-    for j, c in enumerate(cols, start=1):
-        ws.column_dimensions[ws.cell(1, j).column_letter].width = widths.get(c, 12)
-    ws.freeze_panes = "A2"
-    ws.auto_filter.ref = ws.dimensions
-    wb.properties.title = f"Kết quả kiểm tra — {unit}"
+    wb = findings_workbook(findings, title=f"Kết quả kiểm tra — {unit}")
     with atomic_path(out) as tmp:
         tmp.write_bytes(reproducible_workbook_bytes(wb))

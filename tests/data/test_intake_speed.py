@@ -183,7 +183,6 @@ def test_demo_same_through_both_paths(demo_copy, monkeypatch):
 @pytest.mark.parametrize("text", [
     'old_code,new_code,effective_year\na,b,2019\n"c,b,2019\nd,b,2019\n',      # quote not closed
     "old_code,new_code,effective_year\na,b,2019\n\"" + "c" * 140_000 + "\",b,2019\n",
-    "old_code,new_code,effective_year\na,b\x00,2019\n",                        # NUL
     "\ufeffold_code,new_code,effective_year\na,b,2019\n",                      # BOM left over
     'old_code,new_code,effective_year\na,"b\n",2019,x\n',  # a record wider than any line
 ])

@@ -237,6 +237,8 @@ def workbook_bytes(appendices: Sequence[Mapping[str, Any]]) -> bytes:
     from openpyxl import Workbook
     from openpyxl.writer.excel import ExcelWriter
 
+    from analysis.textsafe import harden_workbook
+
     _check(appendices)
     when = build_datetime()
     styles = _styles()
@@ -251,6 +253,7 @@ def workbook_bytes(appendices: Sequence[Mapping[str, Any]]) -> bytes:
     wb.properties.title = "Phụ lục"
     wb.properties.created = when
     wb.properties.modified = when
+    harden_workbook(wb)  # every string a text cell, never a formula (analysis.textsafe)
     raw = io.BytesIO()
     # ExcelWriter directly: openpyxl's save_workbook would stamp "modified" with the clock
     with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
