@@ -120,7 +120,8 @@ class TestFullBuildOfOneUnit:
                          & progress.indicator_id.str.match(r"^T\d")]
         words = {"achieved": "Đạt", "on_track": "Đúng tiến độ",
                  "needs_acceleration": "Cần đẩy nhanh", "moving_away": "Đi lùi",
-                 "not_assessable": "Không đủ dữ liệu"}
+                 "not_assessable": "Không đủ dữ liệu",
+                 "not_achieved": "Chưa đạt"}
         flat = re.sub(r"\s+", " ", text)
         for verdict in shown["verdict"].unique():
             assert words[verdict] in flat, verdict
