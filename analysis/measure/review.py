@@ -33,6 +33,9 @@ class AssessmentReview:
     village_changes: pd.DataFrame
     villages_latest: pd.DataFrame
     heads_by_commune: pd.DataFrame
+    #: Indicator × unit → ``trend_direction`` over the assessment's FULL data years only (the
+    #: partial reference year, e.g. 2020 in the final review, never sets an arrow).
+    trends: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 @dataclass
@@ -138,6 +141,48 @@ def funnel_table(
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
+def trend_directions(
+    indicators: pd.DataFrame, data_years: Iterable[int], levels: Iterable[str] | None = None
+) -> pd.DataFrame:
+    """Direction of every indicator × unit over the full data years: the sign of the last
+    full year's value minus the first's.
+
+    Parameters
+    ----------
+    indicators : DataFrame
+        Indicator rows (``indicator_id, unit_code, year, value``, optionally ``breakdown``
+        and ``level``).
+    data_years : iterable of int
+        The assessment's full years; other years (a partial year) are ignored.
+    levels : iterable of str, optional
+        Keep only rows of these levels (default: every row).
+
+    Returns
+    -------
+    DataFrame
+        ``indicator_id, unit_code, trend_direction`` ("increasing" | "decreasing" |
+        "no_change"); units with fewer than two full years are left out.
+    """
+    cols = ["indicator_id", "unit_code", "trend_direction"]
+    rows = indicators.loc[indicators["year"].isin([int(y) for y in data_years])]
+    if "breakdown" in rows.columns:
+        rows = rows.loc[rows["breakdown"].fillna("").astype(str) == ""]
+    if levels is not None and "level" in rows.columns:
+        rows = rows.loc[rows["level"].isin(list(levels))]
+    rows = rows.loc[pd.to_numeric(rows["value"], errors="coerce").notna()]
+    if rows.empty:
+        return pd.DataFrame(columns=cols)
+    rows = rows.sort_values(["indicator_id", "unit_code", "year"], kind="stable")
+    grouped = rows.groupby(["indicator_id", "unit_code"], sort=False)["value"]
+    ends = grouped.agg(first="first", last="last", n="size").reset_index()
+    ends = ends.loc[ends["n"] > 1]
+    change = pd.to_numeric(ends["last"]) - pd.to_numeric(ends["first"])
+    ends["trend_direction"] = np.select(
+        [change > 1e-12, change < -1e-12], ["increasing", "decreasing"], "no_change"
+    )
+    return ends[cols].reset_index(drop=True)
+
+
 def _latest_year(indicators: pd.DataFrame, years: Iterable[int]) -> int | None:
     present = set(indicators["year"].dropna().astype(int)) & set(years)
     return max(present) if present else None
@@ -233,6 +278,7 @@ def assess(
         village_changes=changes,
         villages_latest=_villages_latest(tables, latest),
         heads_by_commune=_heads_by_commune(tables, latest),
+        trends=trend_directions(ind, data_years, (total_level, *reporting_levels)),
     )
 
 

@@ -309,6 +309,19 @@ class ReportContext:
         return self.part.latest_year
 
     @property
+    def unit_latest_year(self) -> int | None:
+        """The unit's own latest full data year (older than :attr:`latest_year` when the unit
+        did not report the assessment's last year)."""
+        frame = self.unit_indicators
+        if frame is None or frame.empty:
+            return None
+        years = pd.to_numeric(
+            frame.loc[frame["value"].notna(), "year"], errors="coerce"
+        ).dropna()
+        years = [int(y) for y in years if int(y) in self.data_years]
+        return max(years) if years else None
+
+    @property
     def short_name(self) -> str:
         return L.short_name(self.unit_name)
 
@@ -591,6 +604,7 @@ def _sentence(ctx: ReportContext, indicator, with_projection: bool) -> str:
         partial=partial,
         with_projection=with_projection,
         yearly_values=_assessed_values(ctx, indicator.id),
+        expected_year=ctx.latest_year,
     )
 
 
@@ -664,6 +678,7 @@ def _verdict_legend(verdicts: list[str] | None = None) -> str:
 def scorecard_section(ctx: ReportContext) -> HTML:
     """T1–T7 of the unit: baseline, each year, latest, target, verdict badge, and one generated
     sentence per target; the verdicts explained."""
+    from analysis.present.sentences import latest_year_note
     from analysis.present.tables import scorecard_table
 
     targets = ctx.indicator_list(targets=True)
@@ -673,9 +688,17 @@ def scorecard_section(ctx: ReportContext) -> HTML:
     verdicts = [str(_value_of(ctx.progress_row(i), "verdict") or "not_assessable") for i in ids]
     counts = [(v, verdicts.count(v)) for v in L.VERDICTS if verdicts.count(v)]
     latest = ctx.latest_year
+    own = ctx.unit_latest_year
+    older = own is not None and latest is not None and own < latest
     summary = (
         f"Đánh giá {len(ids)} chỉ tiêu mục tiêu của Nghị quyết đối với {ctx.unit_name}"
-        + (f", số liệu đến năm {latest}" if latest else "")
+        + (f", số liệu đến năm {latest}" if latest and not older else "")
+        + (
+            f", {latest_year_note(own)} (đơn vị chưa có số liệu năm {latest}, các chỉ tiêu "
+            f"được đánh giá theo số liệu năm {own})"
+            if older
+            else ""
+        )
         + f", so với năm gốc {ctx.baseline_year}: "
         + "; ".join(f"{n} chỉ tiêu “{L.verdict_word(v)}”" for v, n in counts)
         + "."
@@ -735,6 +758,7 @@ def heat_table_section(ctx: ReportContext) -> HTML:
             names,
             ids,
             indicators=ctx.indicators,
+            expected_year=ctx.latest_year,
             title_vi=ctx.table_title(
                 "heat",
                 f"Kết quả các mục tiêu theo đơn vị – {ctx.unit_name}"
@@ -960,6 +984,23 @@ def target_sections(ctx: ReportContext) -> HTML:
 
 
 # --------------------------------------------------------------------------- process
+def _trend_progress(ctx: ReportContext) -> pd.DataFrame:
+    """The unit's progress rows, plus a ``trend_direction`` row for every indicator without a
+    target: arrows and sparklines read the assessment's full years only, never the partial
+    reference year (the tables' own fallback, last minus first shown year, would)."""
+    progress = ctx.unit_progress
+    trends = getattr(ctx.part, "trends", None)
+    if trends is None or trends.empty:
+        return progress
+    mine = trends.loc[
+        (trends["unit_code"] == ctx.unit_code)
+        & ~trends["indicator_id"].isin(set(progress["indicator_id"]))
+    ]
+    if mine.empty:
+        return progress
+    return pd.concat([progress, mine], ignore_index=True)
+
+
 def process_section(ctx: ReportContext) -> HTML:
     """P1–P17: values by year, direction arrow (coloured good/bad by polarity), target and
     verdict where there is one; small multiples of the same series."""
@@ -979,9 +1020,10 @@ def process_section(ctx: ReportContext) -> HTML:
     if not ids:
         parts.append(_p("Không có số liệu các chỉ tiêu nhiệm vụ, giải pháp.", "note"))
         return _section(ctx, "process", "\n".join(parts))
+    trends = _trend_progress(ctx)
     styler = process_table(
         ctx.indicators,
-        ctx.part.progress,
+        trends,
         ctx.unit_code,
         years=ctx.part.years,
         indicator_ids=ids,
@@ -994,7 +1036,7 @@ def process_section(ctx: ReportContext) -> HTML:
         ctx.unit_indicators,
         ids,
         ctx.unit_code,
-        progress=ctx.unit_progress,
+        progress=trends,
         ncols=4,
     )
     parts.append(

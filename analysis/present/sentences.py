@@ -25,6 +25,7 @@ from analysis.present.formats import (
 
 __all__ = [
     "change_clause",
+    "latest_year_note",
     "plan_clause",
     "yearly_clause",
     "flag_question",
@@ -152,6 +153,12 @@ def not_assessable_reason(row: Mapping[str, Any] | Any) -> str | None:
     return None
 
 
+def latest_year_note(year: int) -> str:
+    """``"năm mới nhất có số liệu: 2016"``: said wherever a unit is judged on a year older
+    than the assessment's latest."""
+    return f"năm mới nhất có số liệu: {int(year)}"
+
+
 def _missed_years(row: Mapping[str, Any] | Any) -> list[int]:
     text = _get(row, "years_missed")
     if not text:
@@ -228,6 +235,7 @@ def indicator_sentence(
     with_projection: bool = False,
     reason_vi: str | None = None,
     yearly_values: Mapping[int, float] | None = None,
+    expected_year: int | None = None,
 ) -> str:
     """One sentence for one target of one reporting unit, from a row of the progress frame.
 
@@ -255,6 +263,9 @@ def indicator_sentence(
         Year → value of the assessed years (after the baseline, full years only): a yearly
         target then names each year missed with its value, and a yearly plan (admissions)
         says how much of it each year and the whole period reached.
+    expected_year
+        The assessment's latest data year: a unit whose latest value is older says so
+        ("năm 2016 (năm mới nhất có số liệu: 2016; chưa có số liệu năm 2017)").
 
     Returns
     -------
@@ -291,6 +302,10 @@ def indicator_sentence(
         return f"{name}: chưa có số liệu; {_verdict_clause(verdict)}."
 
     year_text = f"năm {latest_year}" + (" (số liệu chưa đầy đủ)" if partial else "")
+    if expected_year is not None and latest_year < int(expected_year):
+        year_text += (
+            f" ({latest_year_note(latest_year)}; chưa có số liệu năm {int(expected_year)})"
+        )
     has_target = op is not None and target is not None
     before_target_year = kind == "by_year" and target_year is not None and latest_year < target_year
     if has_target and before_target_year:

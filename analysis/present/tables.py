@@ -380,9 +380,13 @@ def heat_table(
     *,
     indicators: pd.DataFrame | None = None,
     title_vi: str | None = None,
+    expected_year: int | None = None,
 ):
     """Units (rows, in ``unit_names`` order) × indicators (columns), each cell the latest
     value with the verdict symbol on a light tint of the verdict colour.
+
+    ``expected_year`` (the assessment's latest year): a cell whose latest value is of an
+    older year shows that year, ``"91,2% ✓ (2016)"``, explained under the title.
 
     ``indicators`` (optional) gives each indicator's unit for formatting and its name for the
     legend under the title.
@@ -392,6 +396,7 @@ def heat_table(
     units = ordered_units(progress["unit_code"].astype(str), unit_names)
     progress_of = _progress_index(progress)
     records, fills = [], []
+    older = False
     for code in units:
         row_cells, row_fill = [_esc(unit_names.get(code, code))], [""]
         for ident in ids:
@@ -407,7 +412,12 @@ def heat_table(
                     _get(prog, "latest_value"), unit, L.count_noun(ident) if unit == "count" else ""
                 )
             )
-            row_cells.append(f"{value} {L.verdict_symbol(verdict)}")
+            cell = f"{value} {L.verdict_symbol(verdict)}"
+            year = _get(prog, "latest_year")
+            if expected_year is not None and year is not None and int(year) < int(expected_year):
+                cell += f" ({int(year)})"
+                older = True
+            row_cells.append(cell)
             row_fill.append(f"background-color:{L.tint(L.verdict_colour(verdict), 0.45)};")
         records.append(row_cells)
         fills.append(row_fill)
@@ -416,6 +426,10 @@ def heat_table(
     css = pd.DataFrame(fills, columns=columns, index=frame.index)
     legend = " · ".join(L.verdict_label(v) for v in L.VERDICTS)
     names = [f"{i}: {meta[i]['name_vi']}" for i in ids if meta.get(i, {}).get("name_vi")]
+    if older:
+        names.append(
+            f"(năm): năm mới nhất có số liệu của đơn vị, khi chưa có số liệu năm {expected_year}."
+        )
     return _styler(
         frame,
         "heat_" + "_".join(ids),

@@ -140,3 +140,58 @@ class TestPrintedChanges:
         assert printed_changes(text) == [
             (Decimal("91.9"), Decimal("88.5"), "tăng", Decimal("3.3"))
         ]
+
+
+# --------------------------------------------------------------------------- item 6
+def _process_arrow(markup: str, indicator_id: str) -> str:
+    """The tooltip word of the trend arrow in the process table row of ``indicator_id``."""
+    table = markup[markup.index('id="muc-process"') :]
+    row = re.search(rf"<tr>\s*<td[^>]*>{indicator_id}</td>.*?</tr>", table, flags=re.S)
+    assert row, indicator_id
+    arrow = re.search(r'title="([^"]+)">[↑↓→]</span>', row.group(0))
+    assert arrow, row.group(0)[:300]
+    return arrow.group(1)
+
+
+class TestTrendsUseFullYearsOnly:
+    def test_province_p9b_is_flat_not_falling(self, built_reports):
+        # issue 13: P9b "↓" only because 2020 = 23; 2015 and 2019 are both 30 → flat
+        markup = report_html(built_reports, "final", PROVINCE)
+        assert _process_arrow(markup, "P9b") == "Không đổi"
+
+    def test_son_dong_p17a_rises_over_the_full_years(self, built_reports):
+        # son_dong P17a: 27 (2015) → 28 (2019), 2020 (partial) 27 → up, not flat
+        markup = report_html(built_reports, "final", "son_dong")
+        assert _process_arrow(markup, "P17a") == "Tăng"
+
+
+# --------------------------------------------------------------------------- item 7
+class TestLatestYearOlderThanTheAssessment:
+    """yen_dung sent no 2017 data (demo README): the midterm judges it on 2016 and says so."""
+
+    NOTE = "năm mới nhất có số liệu: 2016"
+
+    def test_yen_dung_midterm_says_it_wherever_it_is_judged(self, demo_review):
+        from analysis.present import report
+
+        ctx = report.context_from_review(demo_review, "yen_dung", "midterm")
+        scorecard = visible_text(report.scorecard_section(ctx).data)
+        targets = visible_text(report.target_sections(ctx).data)
+        # the summary and the 8 target sentences (T1, T2, T3a, T3b, T4, T5, T6, T7)
+        assert scorecard.count(self.NOTE) == 1 + 8
+        assert targets.count(self.NOTE) == 8
+        assert "chưa có số liệu năm 2017" in scorecard
+
+    def test_unit_with_the_latest_year_does_not_say_it(self, built_reports):
+        text = visible_text(report_html(built_reports, "midterm", "son_dong"))
+        assert "năm mới nhất có số liệu" not in text
+
+    def test_province_heat_table_marks_yen_dung(self, built_reports):
+        markup = report_html(built_reports, "midterm", PROVINCE)
+        start, end = markup.index('id="muc-heat"'), markup.index('id="muc-targets"')
+        heat = visible_text(markup[start:end])
+        row = heat[heat.index("Huyện Yên Dũng") : heat.index("Huyện Yên Thế")]
+        assert row.count("(2016)") == 8
+        assert "năm mới nhất có số liệu của đơn vị" in heat
+        others = heat[heat.index("Huyện Yên Thế") :]
+        assert "(2016)" not in others

@@ -100,3 +100,18 @@ class TestChangeFromPrintedValues:
         assert change_clause(135, 183, 2015, "count", "người") == (
             "so với năm 2015 (183 người) giảm 48 người"
         )
+
+
+class TestOlderLatestYear:
+    def test_sentence_says_the_latest_year_with_data(self):
+        r = row(latest_year=2016, latest_value=90.0, years_met=1, years_assessed=1,
+                years_missed="", verdict="achieved")
+        text = indicator_sentence(r, T1_NAME, "percent", expected_year=2017)
+        assert text.startswith(
+            "Tỷ lệ TCCSĐ hoàn thành tốt nhiệm vụ trở lên năm 2016 (năm mới nhất có số liệu: "
+            "2016; chưa có số liệu năm 2017) đạt 90,0%, bằng chỉ tiêu;"
+        )
+
+    def test_nothing_said_when_the_latest_year_is_the_assessments(self):
+        text = indicator_sentence(row(), T1_NAME, "percent", expected_year=2019)
+        assert "năm mới nhất có số liệu" not in text
