@@ -9,6 +9,11 @@ template --unit CODE|all --year YEAR [--data SOURCE] OUT
                    (all: one file per unit into the folder OUT, e.g. OUT/2020_son_dong.xlsx)
 demo [--out DIR]   (re)write the bundled demo dataset, or a synthetic country
 build              validate, compute indicators and build every report
+collect PATH [--store STORE]
+                   validate returned workbooks (a file or a folder) and record them in the
+                   store (default outputs/store.sqlite); prints what a resubmission changed
+status [--store STORE]
+                   which unit sent which year: received, accepted, rejected, missing
 """
 
 from __future__ import annotations
@@ -79,6 +84,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="ADDRESS",
         help="run the reports on a Dask cluster, e.g. tcp://10.0.0.5:8786 (docs/distributed.md)",
     )
+    c = sub.add_parser("collect", help="validate returned workbooks and record them in the store")
+    c.add_argument("path", type=Path, help="a returned workbook, or a folder of them")
+    c.add_argument("--store", type=Path, help="the store (default outputs/store.sqlite)")
+    s = sub.add_parser("status", help="collection status: unit × year received or missing")
+    s.add_argument("--store", type=Path, help="the store (default outputs/store.sqlite)")
+    s.add_argument("--out", type=Path, help="status workbook (default outputs/status.xlsx)")
     return p
 
 
@@ -108,6 +119,14 @@ def main(argv: list[str] | None = None) -> int:
             from analysis.run.commands import build_command
 
             return build_command(args)
+        if args.command == "collect":
+            from analysis.run.collect import collect_command
+
+            return collect_command(args.path, args.store)
+        if args.command == "status":
+            from analysis.run.status import status_command
+
+            return status_command(args.store, args.out)
     except KeyboardInterrupt:
         print("Đã dừng theo yêu cầu. Các báo cáo đã ghi trước đó vẫn nguyên vẹn.", file=sys.stderr)
         return 130

@@ -204,6 +204,10 @@ def read_input(path: str | Path) -> tuple[InputData, list[Finding]]:
     latter).
     """
     source = Path(path)
+    if not source.is_dir() and source.suffix.lower() in (".sqlite", ".sqlite3", ".db"):
+        from analysis.data import store  # the collection store: its current accepted versions
+
+        return store.read_store(source)
     if source.is_dir():  # a folder of returned workbooks: analysis.data.returns
         from analysis.data import returns
 
