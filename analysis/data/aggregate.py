@@ -46,6 +46,15 @@ officials_theory         ``theory`` with ``intermediate_or_higher``
 officials_rotated        ``rotated`` = Có                                        (flag ¹)
 ======================== =================================================================
 
+Rates from the detail (``rate_parts`` of ``rules.yaml``): a TCCSĐ whose ``cells_total`` is
+filled and ``cells_monthly`` blank (or the reverse) is left out of ``cells_total``,
+``cells_monthly`` and ``cells_thematic`` alike, so that P5 and P6 are computed over the
+organizations that gave both cells and a blank is never read as 0; the same for
+``members_active``/``members_assigned``, ``committee_members``/``committee_trained`` and
+``new_members_due``/``new_members_trained``. :func:`aggregate_detail` keeps the full sums as
+``<column>__all`` for the cross-check with the ``unit_summary`` sheet;
+``analysis.data.rules.check_rate_parts`` names every row left out.
+
 ¹ A flag count is the number of rows (among those the flag applies to) where the flag is Có;
   an empty cell counts as "not Có". When the flag applies to some rows but is empty on *all*
   of them, the count is unknown: ``<NA>``. When it applies to no row, the count is 0.
@@ -84,6 +93,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis import config
 from analysis.data import schema
 
 __all__ = [
@@ -95,7 +105,10 @@ __all__ = [
     "column_groups",
     "count_columns",
     "harmonise_to",
+    "full_sum_columns",
     "map_codes",
+    "rate_incomplete",
+    "rate_parts",
     "table_frame",
     "unit_lookup",
     "village_status_changes",
@@ -233,6 +246,48 @@ def _vocab_sets() -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------
 # detail aggregation
 # --------------------------------------------------------------------------------------------
+@cache
+def rate_parts() -> tuple[tuple[str, tuple[str, ...], bool], ...]:
+    """``rate_parts`` of ``rules.yaml``: (whole, parts, exclude) of each rate from the detail."""
+    import yaml
+
+    path = config.SCHEMA_FILE.with_name("rules.yaml")  # rules.RULES_FILE (rules imports us)
+    conf = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return tuple((str(e["whole"]), tuple(str(p) for p in e["parts"]), bool(e.get("exclude")))
+                 for e in conf.get("rate_parts", []))
+
+
+def rate_incomplete(frame: pd.DataFrame, whole: str, parts: tuple[str, ...]
+                    ) -> dict[str, np.ndarray]:
+    """Per part: rows where exactly one of ``whole`` and the part is blank.
+
+    Such a row would enter a rate's numerator without its denominator or the reverse. A row
+    whose whole is 0 and part blank is complete enough (0 of 0 changes no rate).
+    """
+    out: dict[str, np.ndarray] = {}
+    if whole not in frame.columns:
+        return out
+    w = frame[whole]
+    w_blank = w.isna().to_numpy(dtype=bool)
+    w_zero = w.eq(0).fillna(False).to_numpy(dtype=bool)
+    for p in parts:
+        if p in frame.columns:
+            p_blank = frame[p].isna().to_numpy(dtype=bool)
+            out[p] = (w_blank & ~p_blank) | (~w_blank & ~w_zero & p_blank)
+    return out
+
+
+@cache
+def full_sum_columns() -> tuple[str, ...]:
+    """Columns :func:`aggregate_detail` also gives unmasked, as ``<column>__all``."""
+    cols: dict[str, None] = {}
+    for whole, parts, exclude in rate_parts():
+        if exclude:
+            for c in (whole, *parts):
+                cols.setdefault(c, None)
+    return tuple(cols)
+
+
 def _int_array(values: np.ndarray, missing: np.ndarray | None = None) -> pd.arrays.IntegerArray:
     values = np.asarray(values).astype(np.int64)
     mask = np.zeros(len(values), dtype=bool) if missing is None else np.asarray(missing, bool)
@@ -334,6 +389,19 @@ def _org_parts(orgs: pd.DataFrame) -> _Parts:
                                                "committee_", "cells_", "inspections"))
     ]
     sums = {c: orgs[c] for c in summed}
+    for whole, parts, exclude in rate_parts():
+        cols = [c for c in (whole, *parts) if c in sums]
+        if not exclude or len(cols) < 2:
+            continue
+        masks = list(rate_incomplete(orgs, whole, parts).values())
+        out = np.logical_or.reduce(masks) if masks else np.zeros(len(orgs), dtype=bool)
+        if out.any():  # left out of numerators and denominators alike; full sums kept
+            for c in cols:
+                sums.setdefault(f"{c}__all", sums[c])
+                sums[c] = sums[c].mask(out)
+    for c in full_sum_columns():
+        if c in sums:
+            sums.setdefault(f"{c}__all", sums[c])
     sums["members_non_state"] = orgs["members_total"].where(non_state, 0)
     return plain, flags, sums
 
@@ -408,7 +476,7 @@ def _empty_summary(extra: tuple[str, ...] = ()) -> pd.DataFrame:
         "source": pd.Series(dtype="str"),
     }
     cols.update({c: pd.Series(dtype="Int64") for c in count_columns()})
-    cols.update({c: pd.Series(dtype="str") for c in extra})
+    cols.update({c: pd.Series(dtype="Int64" if c.endswith("__all") else "str") for c in extra})
     return pd.DataFrame(cols)
 
 
@@ -423,7 +491,7 @@ def _finish(frame: pd.DataFrame, units: pd.DataFrame, source: str | np.ndarray,
     out["level"] = out["unit_code"].map(units["level"]).astype("str")
     out["parent_code"] = out["unit_code"].map(units["parent_code"]).astype("str")
     out["source"] = pd.Series(source, index=out.index, dtype="str")
-    for c in count_columns():
+    for c in (*count_columns(), *(e for e in extra if e.endswith("__all"))):
         out[c] = out[c].astype("Int64") if c in out.columns else pd.array(
             [pd.NA] * len(out), dtype="Int64"
         )
@@ -475,7 +543,7 @@ def aggregate_detail(tables: Any) -> pd.DataFrame:
         "officials": _group_counts(commune_only(officials["commune_code"]),
                                    officials["snapshot_year"], *official_parts),
     })
-    extra = ("detail_tables",)
+    extra = ("detail_tables", *(f"{c}__all" for c in full_sum_columns()))
     out = pd.concat(
         [_finish(reporting, units, "detail", extra), _finish(communes, units, "detail", extra)],
         ignore_index=True,

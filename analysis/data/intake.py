@@ -18,6 +18,10 @@ How the reading works
   followed by a value element. Only when that finds something is the sheet read a second time
   with ``data_only=False`` to locate the cells; each becomes an error ``formula_no_value``
   (instead of ``required_empty``). Files saved by Excel never take the second pass.
+* **Percentages**: «100%» typed into a cell is stored as the number 1 with a percent number
+  format. When a workbook has such a format at all, its cells are read with their style and
+  a number so formatted becomes the text shown («100%», «94,5%»), which a count column
+  refuses (``percent_in_count``) instead of counting 1.
 * **CSV** is tokenised by pandas' C parser into one column of texts per field position, each
   factorised once. Blank rows, totals rows and data under columns without a header are then
   found with numpy masks, and cells are converted once per distinct text and spread back over
@@ -520,9 +524,12 @@ def _check_workbook_file(path: Path) -> Finding | None:
 
 def _workbook_sheet(path: Path, wb: Any, ws: Any) -> _Sheet:
     ws.reset_dimensions()  # some writers store a wrong <dimension>; read every row
+    percent = _percent_styles(wb)
 
     def rows() -> Iterator[tuple[int, tuple]]:
-        return enumerate(ws.iter_rows(values_only=True), start=1)
+        if not percent:  # the usual case: values only, no cell objects
+            return enumerate(ws.iter_rows(values_only=True), start=1)
+        return enumerate(_percent_as_text(ws, percent), start=1)
 
     head = []
     for rownum, values in rows():
@@ -535,6 +542,44 @@ def _workbook_sheet(path: Path, wb: Any, ws: Any) -> _Sheet:
 
     return _Sheet(file=path.name, sheet=ws.title, head=head, rows=rows,
                   hidden=getattr(ws, "sheet_state", "visible") != "visible", formulas=formulas)
+
+
+def _percent_styles(wb: Any) -> frozenset[int]:
+    """Cell style ids whose number format shows a percentage («0%», «0.00%», «#,##0.0%»…).
+
+    Typing «100%» into a cell stores the number 1 with such a format: read as a value only, it
+    would be a count of 1. The formats are looked at once per workbook (a few dozen styles).
+    """
+    from openpyxl.styles.numbers import BUILTIN_FORMATS, BUILTIN_FORMATS_MAX_SIZE
+
+    found = set()
+    custom = getattr(wb, "_number_formats", [])
+    for i, style in enumerate(getattr(wb, "_cell_styles", [])):
+        fid = getattr(style, "numFmtId", 0)
+        if fid < BUILTIN_FORMATS_MAX_SIZE:
+            fmt = BUILTIN_FORMATS.get(fid, "")
+        else:
+            fmt = custom[fid - BUILTIN_FORMATS_MAX_SIZE] if fid - BUILTIN_FORMATS_MAX_SIZE < len(
+                custom) else ""
+        # a «%» outside quoted text and not escaped by a backslash
+        if "%" in re.sub(r'"[^"]*"|\\.', "", str(fmt)):
+            found.add(i)
+    return frozenset(found)
+
+
+def _percent_as_text(ws: Any, percent: frozenset[int]) -> Iterator[tuple]:
+    """Rows of values in which a number shown as a percentage is the text the user typed
+    («1» formatted «0%» → «100%»), so that a count column refuses it (``percent_in_count``)."""
+    for row in ws.iter_rows():
+        out = []
+        for c in row:
+            v = getattr(c, "value", None)
+            if (getattr(c, "_style_id", 0) in percent and c.data_type == "n"
+                    and isinstance(v, (int, float)) and not isinstance(v, bool)):
+                shown = format(round(v * 100, 9), "g").replace(".", ",")
+                v = f"{shown}%"
+            out.append(v)
+        yield tuple(out)
 
 
 def _sheet_has_uncached_formula(path: Path, ws: Any) -> bool:

@@ -21,6 +21,8 @@ function                        rules (severity)
 :func:`check_period_rules`      ``excellent_cap_20``, ``good_org_with_failed_members``,
                                 ``excellent_org_low_member_quality`` (warnings)
 :func:`check_summary_vs_detail` ``summary_detail_mismatch`` (error)
+:func:`check_rate_parts`        ``rate_part_blank`` (warning): a rate's numerator blank and
+                                its denominator filled, or the reverse (``rate_parts``)
 :func:`check_completeness`      ``missing_unit_year`` (warning)
 :func:`check_outliers`          ``outlier_over_time`` (warning)
 =============================== ============================================================
@@ -53,6 +55,8 @@ from analysis.data.aggregate import (
     code_mapper,
     column_groups,
     map_codes,
+    rate_incomplete,
+    rate_parts,
     table_frame,
     unit_lookup,
 )
@@ -64,6 +68,7 @@ __all__ = [
     "check_completeness",
     "check_outliers",
     "check_period_rules",
+    "check_rate_parts",
     "check_rating_scheme",
     "check_row_rules",
     "check_rules",
@@ -825,7 +830,8 @@ def check_summary_vs_detail(
     for group, cols in column_groups().items():
         has = both["detail_tables"].str.contains(group, regex=False).fillna(False)
         for c in cols:
-            s, d = both[c], both[f"{c}__d"]
+            # the full sum: rate_parts leave rows out of the summary, not of the sheet's total
+            s, d = both[c], both[f"{c}__all"] if f"{c}__all" in both else both[f"{c}__d"]
             differ = has & s.notna() & d.notna() & (s != d).fillna(False)
             if differ.any():
                 found.append(_hits(both, differ, column=_header("unit_summary", c), value=s,
@@ -839,6 +845,104 @@ def check_summary_vs_detail(
         ),
         cap,
     )
+
+
+# --------------------------------------------------------------------------------------------
+# rates from the detail: a blank numerator or denominator is not a 0
+# --------------------------------------------------------------------------------------------
+def check_rate_parts(tables: Any, max_per_rule: int | None = None,
+                     refused: Iterable[tuple[str, str, int, str]] = ()) -> list[Finding]:
+    """TCCSĐ rows with a rate's numerator blank and its denominator filled, or the reverse.
+
+    ``rate_parts`` of ``rules.yaml``; :func:`analysis.data.aggregate.rate_incomplete` says which
+    rows. Where the entry has ``exclude: true`` the summary leaves those rows out of the whole
+    and its parts (``analysis.data.aggregate``); each finding says so and how many TCCSĐ of the
+    unit and year were left out. Where ``exclude: false`` the blank part is counted as 0, and
+    the finding says that.
+
+    Parameters
+    ----------
+    tables : dict of DataFrame or InputData
+        Typed input tables.
+    max_per_rule : int, optional
+        Findings listed (default ``rules.yaml`` ``max_findings_per_rule``).
+    refused : iterable of (file, sheet, row, column)
+        Cells the reader refused (an error of their own, read as empty): no finding says such
+        a cell was left blank. ``column`` is the header as in the file (the column's code or
+        its Vietnamese header); the rows still count among those left out.
+    """
+    cap = _cap(max_per_rule)
+    orgs = table_frame(tables, "organizations")
+    if orgs.empty:
+        return []
+    unit = _unit_of("organizations", orgs, tables)
+    refused_at = _refused_columns(orgs, refused)
+    frames = []
+    for whole, parts, exclude in rate_parts():
+        masks = rate_incomplete(orgs, whole, parts)
+        if not masks:
+            continue
+        any_out = np.logical_or.reduce(list(masks.values()))
+        if not any_out.any():
+            continue
+        # a row whose whole or part was refused by the reader: that error says it all
+        involved = [refused_at[c] for c in (whole, *masks) if c in refused_at]
+        said = np.logical_or.reduce(involved) if involved else np.zeros(len(orgs), dtype=bool)
+        masks = {p: m & ~said for p, m in masks.items()}
+        key = pd.DataFrame({"u": unit.astype(object), "y": orgs["year"].astype(object)})
+        n_out = key.assign(o=any_out).groupby(["u", "y"], dropna=False)["o"].transform("sum")
+        whole_blank = orgs[whole].isna().to_numpy(dtype=bool)
+        # the part left blank: one finding per blank cell; the whole left blank: one per row,
+        # naming the first part that is filled
+        first_part = pd.Series("", index=orgs.index, dtype=object)
+        for part, mask in reversed(list(masks.items())):
+            first_part[mask & whole_blank] = _header("organizations", part)
+        shown = np.logical_or.reduce(list(masks.values()))
+        for part, mask in [*masks.items(), (None, shown & whole_blank)]:
+            if part is not None:
+                mask = mask & ~whole_blank
+            if not mask.any():
+                continue
+            frames.append(_hits(
+                orgs, mask,
+                column=_header("organizations", whole if part is None else part), value="",
+                unit=unit, year=orgs["year"], subject=orgs["org_code"], table="organizations",
+                whole=_header("organizations", whole),
+                part=first_part if part is None else _header("organizations", part),
+                blank_is_whole=part is None, n_out=n_out, exclude=exclude,
+            ))
+
+    def message(r: dict[str, Any]) -> str:
+        filled, blank = (r["part"], r["whole"]) if r["blank_is_whole"] else (r["whole"], r["part"])
+        head = f"{_subject('organizations', r)}: ghi «{filled}» nhưng để trống «{blank}»"
+        where = f"đảng bộ “{_text(r['unit_code'])}” năm {_int_or_none(r['year'])}"
+        if r["exclude"]:
+            return (f"{head}. TCCSĐ này không được tính vào các tỷ lệ có mẫu số «{r['whole']}» "
+                    f"(cả tử số lẫn mẫu số); {where} có {fmt_int(r['n_out'])} TCCSĐ không được "
+                    "tính như vậy. Nếu ô trống nghĩa là 0, hãy ghi số 0.")
+        return (f"{head}. Trong tỷ lệ «{r['part']}» trên «{r['whole']}», ô trống được tính là 0 "
+                f"({where} có {fmt_int(r['n_out'])} TCCSĐ như vậy). Nếu đúng là 0, hãy ghi số "
+                "0; nếu chưa biết, hãy bổ sung.")
+
+    return _emit(frames, "rate_part_blank", WARNING, message, cap)
+
+
+def _refused_columns(orgs: pd.DataFrame, refused: Iterable[tuple[str, str, int, str]]
+                     ) -> dict[str, np.ndarray]:
+    """Column → rows of ``orgs`` whose cell in that column is among ``refused``."""
+    refused = set(refused)
+    if not refused or "_row" not in orgs.columns:
+        return {}
+    spec = schema.table("organizations")
+    key = list(zip(orgs["_file"].astype(object), orgs["_sheet"].astype(object),
+                   pd.to_numeric(orgs["_row"], errors="coerce"), strict=True))
+    out = {}
+    for c in spec.column_names:
+        names = {c, spec.column(c).header_vi}
+        cells = {(f, s, r) for f, s, r, col in refused if col in names}
+        if cells:
+            out[c] = np.array([k in cells for k in key], dtype=bool)
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -1070,6 +1174,7 @@ def check_rules(
     plan: dict[str, Any] | None = None,
     max_per_rule: int | None = None,
     detail: pd.DataFrame | None = None,
+    refused: Iterable[tuple[str, str, int, str]] = (),
 ) -> list[Finding]:
     """Run every check of this module on the typed input tables.
 
@@ -1086,6 +1191,9 @@ def check_rules(
         Findings listed per rule (default ``rules.yaml`` ``max_findings_per_rule``).
     detail : DataFrame, optional
         ``aggregate_detail(tables)`` when the caller has it already (validation does).
+    refused : iterable of (file, sheet, row, column)
+        Cells the reader refused with an error (:func:`check_rate_parts` does not call them
+        blank too).
     """
     plan = _plan(plan)
     typed = {name: table_frame(tables, name) for name in schema.tables()}
@@ -1097,6 +1205,7 @@ def check_rules(
     out += check_rating_scheme(typed, max_per_rule)
     out += check_period_rules(typed, max_per_rule)
     out += check_summary_vs_detail(typed, max_per_rule, detail=detail)
+    out += check_rate_parts(typed, max_per_rule, refused=refused)
     out += check_completeness(typed, summary, plan, max_per_rule)
     out += check_outliers(summary, typed, plan, max_per_rule)
     return out

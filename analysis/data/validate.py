@@ -83,6 +83,9 @@ def validate_input(path: str | Path) -> ValidationResult:
         return result
     result.summary = summary
     plan = params.plan()
-    result.findings.extend(check_rules(data.tables, summary=summary, plan=plan, detail=detail))
+    refused = [(f.file, f.sheet, f.row, f.column) for f in findings
+               if f.severity == ERROR and f.row is not None and f.column]
+    result.findings.extend(check_rules(data.tables, summary=summary, plan=plan, detail=detail,
+                                       refused=refused))
     result.completeness = completeness_table(data.tables, summary, plan)
     return result

@@ -56,7 +56,9 @@ BASE_ROWS = {
         org(org_code="o1", reporting_unit="d1", commune_code="c1", org_type="xa",  # row 2
             org_form="dang_bo_co_so", rating="tot", members_total=40, members_not_rated=2,
             members_excellent=4, members_good=30, members_completed=4, admissions=2,
-            admissions_women=1, committee_members=9, committee_trained=9, cells_total=8,
+            admissions_women=1, admissions_youth=1, admissions_ethnic=0,
+            admissions_religious=0, admissions_nonstate=0, committee_members=9,
+            committee_trained=9, cells_total=8,
             cells_monthly=8, cells_thematic=6, supervision_checks=2),
         org(org_code="o2", reporting_unit="d1", commune_code="c2", org_type="phuong",  # row 3
             rating="hoan_thanh", remediation_plan=True, members_total=20, members_good=15,
