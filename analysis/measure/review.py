@@ -74,6 +74,9 @@ class Review:
     completeness: pd.DataFrame | None
     data_years: list[int]
     assessments: dict[str, AssessmentReview] = field(default_factory=dict)
+    #: Rating and size counts per reporting unit × year (``summary`` columns ``orgs_*`` and
+    #: ``members_*`` of :data:`RATING_COLUMNS`), for the appendix tables of ratings by level.
+    ratings: pd.DataFrame | None = None
     #: National review only: unit code → province code, for the units named in
     #: ``completeness`` and ``findings`` (coverage and warnings counted per province).
     unit_provinces: dict[str, str] = field(default_factory=dict)
@@ -282,6 +285,23 @@ def assess(
     )
 
 
+#: Summary columns kept on the Review: the size of each Đảng bộ and its ratings by level.
+RATING_COLUMNS = tuple(
+    f"{who}_{what}"
+    for who in ("orgs", "members")
+    for what in ("total", "not_rated", "excellent", "good", "completed", "failed")
+)
+
+
+def rating_counts(summary: pd.DataFrame | None) -> pd.DataFrame | None:
+    """The reporting units' rows of ``summary`` with :data:`RATING_COLUMNS` (None if absent)."""
+    if summary is None or summary.empty or "level" not in summary.columns:
+        return None
+    keep = [c for c in ("unit_code", "level", "year", *RATING_COLUMNS) if c in summary.columns]
+    rows = summary.loc[summary["level"].isin(REPORTING_LEVELS), keep]
+    return rows.reset_index(drop=True)
+
+
 def compute_review(validation, assessment_ids: Iterable[str] | None = None) -> Review:
     """Compute the shared results of a build from a validation result.
 
@@ -360,6 +380,7 @@ def _scope_review(
         findings=findings,
         completeness=completeness,
         data_years=sorted(int(y) for y in np.unique(indicators["year"].dropna())),
+        ratings=rating_counts(summary),
     )
     for assessment_id in ids:
         review.assessments[assessment_id] = assess(

@@ -1793,22 +1793,13 @@ def _appendix_specs(review: Review, assessment_id: str) -> list[dict]:
 def _appendix_html(ctx: ReportContext) -> str:
     """The appendix tables: every unit on the province report; a unit's report shows its own
     row and the province's (the full tables are the province report's and appendix.xlsx)."""
-    from analysis.present.appendix import appendix_html, own_rows
+    from analysis.present.appendix.html import report_appendix_html
 
     specs = _appendix_specs(ctx.review, ctx.assessment_id)
     if not specs:
         return _p("Không có bảng phụ lục.", "note")
     own = None if ctx.is_province else ctx.unit_code
-    return "\n".join(
-        appendix_html(
-            spec["frame"] if own is None else own_rows(spec["frame"], own, ctx.unit_name),
-            spec["number"],
-            spec["title_vi"] + ("" if own is None else f" – {ctx.unit_name}"),
-            spec["unit_label"],
-            note_vi=spec.get("note_vi"),
-        )
-        for spec in specs
-    )
+    return report_appendix_html(ctx.review, ctx.assessment_id, specs, own, ctx.unit_name)
 
 
 def appendix_section(ctx: ReportContext) -> HTML:
@@ -1833,7 +1824,8 @@ def appendix_section(ctx: ReportContext) -> HTML:
         body = _appendix_html(ctx)
         scope = (
             f"Các bảng dưới đây trình bày số liệu của {ctx.unit_name} theo từng năm, dòng cuối "
-            "là toàn tỉnh; số liệu của tất cả các đơn vị có trong phụ lục của báo cáo toàn tỉnh "
+            "ghi số liệu toàn tỉnh để so sánh; số liệu của tất cả các đơn vị có trong phụ lục "
+            "của báo cáo toàn tỉnh "
             "và trong tệp Excel phụ lục (appendix.xlsx) của kỳ đánh giá."
         )
     intro = _p(f"Phụ lục của báo cáo {ctx.unit_name}. {scope}")

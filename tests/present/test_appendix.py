@@ -239,3 +239,62 @@ class TestPublishingMode:
         page = appendix_html(self.hidden_frame(), 3, "Số đảng viên mới kết nạp", "người")
         assert '<td class="num">&lt;3</td>' in page and '<td class="num">x</td>' in page
         assert '<td class="num">1.180</td>' in page  # Vietnamese thousands separator
+
+
+class TestCountsAndRatings:
+    """Issue 13, item 15: numerators and denominators beside the rates; the ratings by level."""
+
+    def counts(self):
+        index = pd.Index(["son_dong", "yen_the", "cong_an", "bac_giang"], name="unit_code")
+        numerator = pd.DataFrame({2016: [87.0, 181.0, 47.0, 315.0], 2017: [221.0, 91.0, 48.0,
+                                  360.0]}, index=index)
+        denominator = pd.DataFrame({2016: [100.0, 200.0, 50.0, 350.0], 2017: [250.0, 100.0,
+                                    50.0, 400.0]}, index=index)
+        return {"numerator": numerator, "denominator": denominator}
+
+    def test_count_columns_right_of_the_rates(self, tmp_path):
+        spec = {**appendices()[0], "counts": self.counts()}
+        ws = openpyxl.load_workbook(write_appendix_xlsx([spec], tmp_path / "a.xlsx"))["PL1"]
+        header = [c.value for c in ws[3]]
+        assert header == ["STT", "Đơn vị", "Năm 2016 (%)", "Năm 2017 (%)", "Tử số 2016",
+                          "Tử số 2017", "Mẫu số 2016", "Mẫu số 2017"]
+        rows = table_rows(ws)
+        son_dong = next(r for r in rows if r[1] == "Huyện Sơn Động")
+        assert son_dong[2:] == (87.0, 88.4, 87, 221, 100, 250)
+        assert rows[-1][1:] == ("Toàn tỉnh", 89.9, 90.0, 315, 360, 350, 400)
+        assert ws.cell(row=4 + len(rows), column=3).value is None  # the table ends there
+
+    def test_html_prints_the_counts_under_each_rate(self):
+        from analysis.present.appendix import appendix_html
+
+        page = appendix_html(percent_frame(), 1, "T1", "%", counts=self.counts())
+        assert '<td class="num">88,4<span class="pl-n">221/250</span></td>' in page
+        assert '<td class="num">90,0<span class="pl-n">360/400</span></td>' in page
+        assert "Dưới mỗi tỷ lệ là tử số/mẫu số" in page
+
+    def test_rating_sheet_blocks_and_shares(self, tmp_path):
+        from analysis.present.appendix.ratings import rating_frame
+
+        ratings = pd.DataFrame({
+            "unit_code": ["son_dong", "cong_an", "son_dong", "cong_an"],
+            "year": [2017, 2017, 2018, 2018],
+            "orgs_total": [50, 20, 52, 20], "orgs_not_rated": [0, 0, 2, 0],
+            "orgs_excellent": [25, 8, 10, 4], "orgs_good": [20, 11, 30, 14],
+            "orgs_completed": [4, 1, 9, 2], "orgs_failed": [1, 0, 1, 0],
+        })
+        years = [2017, 2018]
+        province = rating_frame(ratings, "orgs", ["son_dong", "cong_an"], years)
+        unit = rating_frame(ratings, "orgs", ["son_dong"], years)
+        spec = {"number": 12, "kind": "rating", "title_vi": "Xếp loại TCCSĐ",
+                "unit_label": "tổ chức", "years": years,
+                "blocks": [("Tỉnh Bắc Giang", province), ("Huyện Sơn Động", unit)]}
+        ws = openpyxl.load_workbook(write_appendix_xlsx([spec], tmp_path / "r.xlsx"))["PL12"]
+        assert [c.value for c in ws[3]] == ["STT", "Chỉ tiêu", "Năm 2017", "Năm 2018",
+                                            "Tỷ lệ 2017 (%)", "Tỷ lệ 2018 (%)"]
+        rows = table_rows(ws)
+        assert rows[0][1] == "Tỉnh Bắc Giang" and rows[7][1] == "Huyện Sơn Động"
+        # province 2018: 72 TCCSĐ, 2 unrated, 14 excellent: 14/70 = 20,0%; 2017: 33/70 = 47,1%
+        assert rows[1][1:4] == ("Tổng số tổ chức cơ sở đảng", 70, 72)
+        assert rows[3][2:] == (33, 14, 47.1, 20.0)
+        # Sơn Động 2018: 10 excellent of 52 − 2 = 50 rated = 20,0%
+        assert rows[10][2:] == (25, 10, 50.0, 20.0)

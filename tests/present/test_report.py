@@ -22,6 +22,7 @@ from analysis.present import report
 
 EVIL = "<script>alert(1)</script>"
 DISTRICT, SECTOR = "son_dong", "cong_an"
+PROVINCE_CODE = "bac_giang"
 ASSESSMENTS = ("midterm", "final")
 SECTIONS = (
     "title_page",
@@ -275,18 +276,25 @@ def test_appendix_is_numbered(rendered):
     assert numbers and numbers == sorted(numbers) and numbers[0] == 1
 
 
-def test_unit_appendix_has_its_own_row_and_the_province_total(review, rendered):
-    """A unit's appendix tables: the unit's row and the province totals row (the full tables
-    are the province report's); the province's: every reporting unit."""
+def test_unit_appendix_has_its_own_row_and_the_province_for_comparison(review, rendered):
+    """A unit's appendix tables: the unit's row and the province's, labelled as a comparison
+    and not as the table's total (issue 13, item 15; the full tables are the province
+    report's); the province's: every reporting unit and its totals row."""
     names = review.unit_names()
     others = [names[c] for c in review.reporting_units["code"] if c != DISTRICT]
     unit_rows = re.findall(
-        r'<tr class="(unit|total)"><td class="stt">[^<]*</td><td>([^<]*)</td>',
+        r'<tr class="(unit|total|comparison)"><td class="stt">[^<]*</td><td>([^<]*)</td>',
         rendered[(DISTRICT, "final")]["appendix_section"],
     )
     tables = rendered[(DISTRICT, "final")]["appendix_section"].count('class="phu-luc"')
     assert tables >= 5
-    assert unit_rows == [("unit", html.escape(names[DISTRICT])), ("total", "Toàn tỉnh")] * tables
+    assert unit_rows == [
+        ("unit", html.escape(names[DISTRICT])), ("comparison", "Toàn tỉnh (để so sánh)")
+    ] * tables
+    district = _text(rendered[(DISTRICT, "final")]["appendix_section"])
+    assert "để so sánh, không phải dòng cộng của bảng" in district
+    assert '<tr class="total">' in rendered[(review.province_code, "final")]["appendix_section"]
+    assert "(để so sánh)" not in rendered[(review.province_code, "final")]["appendix_section"]
     province = _text(rendered[(review.province_code, "final")]["appendix_section"])
     assert all(name in province for name in others)
     # the province row is the pooled value of every unit, as in the province report: T1 2018
@@ -297,8 +305,61 @@ def test_unit_appendix_has_its_own_row_and_the_province_total(review, rendered):
     pooled = units["numerator"].sum() / units["denominator"].sum() * 100
     assert total["value"] == pytest.approx(pooled)
     first = rendered[(DISTRICT, "final")]["appendix_section"].split('class="phu-luc"')[1]
-    total_row = first.split('<tr class="total">')[1].split("</tr>")[0]
+    total_row = first.split('<tr class="comparison">')[1].split("</tr>")[0]
     assert f"{pooled:.1f}".replace(".", ",") in total_row
+
+
+def _tables_of(section: str) -> list[str]:
+    return re.findall(r'<table class="phu-luc[^"]*".*?</table>', section, flags=re.S)
+
+
+def test_no_appendix_table_is_all_dashes_but_said_not_applicable_once(rendered):
+    """A sector committee has no communes or villages: its T3a/T3b/T6/T7 tables (Phụ lục
+    5–10) would be all "–"; they are named once as not applicable (issue 13, item 15)."""
+    section = rendered[(SECTOR, "final")]["appendix_section"]
+    for table in _tables_of(section):
+        for row in re.findall(r'<tr class="unit">(.*?)</tr>', table, flags=re.S):
+            cells = re.findall(r'<td class="num">([^<]*)', row)
+            assert cells and set(cells) != {"–"}, row
+    text = _text(section)
+    assert text.count("không áp dụng") == 1
+    assert "Phụ lục 5, 6, 7, 8, 9, 10: không áp dụng đối với Đảng bộ Công an tỉnh" in text
+    assert "Phụ lục 5." not in text and "Phụ lục 10." not in text
+    assert "không áp dụng" not in _text(rendered[(DISTRICT, "final")]["appendix_section"])
+
+
+def test_rates_show_numerator_and_denominator(rendered):
+    """cong_an 2015 (unit_summary.csv): 20 TCCSĐ, none unrated, 8 + 11 rated good or better:
+    T1 = 19/20 = 95,0% with "19/20" under it (issue 13, item 15)."""
+    table = _tables_of(rendered[(SECTOR, "final")]["appendix_section"])[0]
+    row = re.search(r'<tr class="unit">(.*?)</tr>', table, flags=re.S).group(1)
+    assert '<td class="num">95,0<span class="pl-n">19/20</span></td>' in row
+    text = _text(rendered[(SECTOR, "final")]["appendix_section"])
+    assert "Dưới mỗi tỷ lệ là tử số/mẫu số" in text
+
+
+def test_rating_tables_by_level_under_both_schemes(rendered):
+    """The Đảng bộ's size and its ratings by level, both schemes named (issue 13, item 15).
+    cong_an 2015 (unit_summary.csv): 20 TCCSĐ, 2.302 members; 8 TCCSĐ in the top level =
+    8/20 = 40,0% of the rated; 266 members in the top level of 2.302 rated = 11,6%."""
+    section = rendered[(SECTOR, "final")]["appendix_section"]
+    tables = {re.search(r"Phụ lục \d+\. ([^<–]+)", t).group(1).strip(): t
+              for t in _tables_of(section) if "pl-rating" in t}
+    size = tables["Quy mô Đảng bộ: số tổ chức cơ sở đảng và số đảng viên"]
+    assert re.search(r"<td>Số tổ chức cơ sở đảng</td><td class=\"num\">20</td>", size)
+    assert re.search(r"<td>Số đảng viên</td><td class=\"num\">2.302</td>", size)
+    orgs = tables["Kết quả xếp loại tổ chức cơ sở đảng theo từng mức"]
+    members = tables["Kết quả xếp loại đảng viên theo từng mức"]
+    for table in (orgs, members):  # final: 2015–2017 under the 2014 scheme, 2018–2020 under 132
+        assert '<th colspan="3">Xếp loại theo Hướng dẫn 27-HD/BTCTW (2014)</th>' in table
+        assert '<th colspan="3">Xếp loại theo Quy định 132-QĐ/TW (2018)</th>' in table
+    assert "Trong sạch, vững mạnh (đến 2017); Hoàn thành xuất sắc nhiệm vụ (từ 2018)" in orgs
+    assert '<td class="num">8<span class="pl-n">(40,0%)</span></td>' in orgs
+    assert '<td class="num">266<span class="pl-n">(11,6%)</span></td>' in members
+    # the province's tables: the sum of the units, a year summed from fewer units marked †
+    province = rendered[(PROVINCE_CODE, "final")]["appendix_section"]
+    rating = [t for t in _tables_of(province) if "pl-rating" in t]
+    assert len(rating) == 3 and all("<th>2017†</th>" in t for t in rating)
 
 
 # --------------------------------------------------------------------------- escaping

@@ -366,12 +366,14 @@ class TestAppendixHtml:
         )
         frame = appendix.appendix_frame(ind, "T1", NAMES, [2015, 2017], part_years=[2017])
         html = appendix.appendix_html(frame, 1, T1, "%")
-        assert "<th>2015</th><th>2017*</th>" in html
+        # one meaning per mark (issue 13, item 15): * a part year, † a total from fewer units
+        assert "<th>2015</th><th>2017*†</th>" in html
         assert "(*) Số liệu năm 2017 chưa đủ cả năm." in html
-        assert "(*) Số toàn tỉnh năm 2017 chưa đủ các đơn vị báo cáo (tính từ 3/4 đơn vị" in html
+        assert "(†) Số toàn tỉnh năm 2017 chưa đủ các đơn vị báo cáo (tính từ 3/4 đơn vị" in html
+        assert html.count("(*)") == 1
         national = appendix.appendix_html(frame, 1, T1, "%", total_label="toàn quốc")
         assert (
-            "(*) Số toàn quốc năm 2017 chưa đủ các đơn vị báo cáo (tính từ 3/4 đơn vị" in national
+            "(†) Số toàn quốc năm 2017 chưa đủ các đơn vị báo cáo (tính từ 3/4 đơn vị" in national
         )
         assert "Tỷ lệ toàn quốc tính từ tổng tử số và tổng mẫu số" in national
         assert "toàn tỉnh" not in national

@@ -12,7 +12,7 @@ from analysis.present import labels as L
 from analysis.present.formats import fmt_number, is_missing
 from analysis.present.tables import NAME_COLUMN, REPORTING_LEVELS, no_breakdown, ordered_units
 
-__all__ = ["DEFAULT_SOURCE_VI", "NAME_COLUMN", "appendix_frame", "own_rows"]
+__all__ = ["DEFAULT_SOURCE_VI", "NAME_COLUMN", "appendix_frame", "own_rows", "unit_row_empty"]
 
 DEFAULT_SOURCE_VI = (
     "Nguồn: Báo cáo thống kê, kết quả đánh giá, xếp loại của các huyện ủy, thành ủy, "
@@ -152,11 +152,20 @@ def _first_value(df: pd.DataFrame, column: str) -> Any:
 
 
 def own_rows(frame: pd.DataFrame, unit_code: str, unit_name: str) -> pd.DataFrame:
-    """An appendix frame cut to one unit's row and the totals row (a unit without data for
-    the table keeps an empty row: the reader sees it is missing)."""
+    """An appendix frame cut to one unit's row and the province row, which is then a
+    comparison, not the table's total (``attrs["comparison"] = True``: labelled "Toàn tỉnh
+    (để so sánh)"). A unit without data for the table keeps an empty row."""
     total = frame.attrs.get("total_code")
     keep = [unit_code] + ([total] if total in frame.index else [])
     out = frame.reindex(keep)
     out[NAME_COLUMN] = out[NAME_COLUMN].fillna(unit_name)
-    out.attrs = dict(frame.attrs)
+    out.attrs = {**frame.attrs, "comparison": True}
     return out
+
+
+def unit_row_empty(frame: pd.DataFrame, unit_code: str) -> bool:
+    """Whether ``unit_code`` has no value in any year of ``frame`` (or no row at all)."""
+    if unit_code not in frame.index:
+        return True
+    years = [c for c in frame.columns if c != NAME_COLUMN]
+    return all(is_missing(frame.at[unit_code, y]) for y in years)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import html
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
+from typing import Any
 
 import pandas as pd
 
@@ -15,7 +18,7 @@ from analysis.present.appendix.table import (
 )
 from analysis.present.formats import fmt_number
 
-__all__ = ["appendix_html"]
+__all__ = ["appendix_html", "report_appendix_html"]
 
 _APPENDIX_TEMPLATE = """\
 <div class="tccsd-appendix">
@@ -31,6 +34,8 @@ _APPENDIX_TEMPLATE = """\
 .tccsd-appendix td.num{text-align:right;white-space:nowrap;}
 .tccsd-appendix tr.group td{font-weight:bold;}
 .tccsd-appendix tr.total td{font-weight:bold;}
+.tccsd-appendix tr.comparison td{font-style:italic;background:#f4f4f4;}
+.tccsd-appendix .pl-n{display:block;font-size:8.5pt;color:#444;}
 .tccsd-appendix p{margin:0.2em 0;font-size:10pt;}
 .tccsd-appendix p.pl-source{font-style:italic;}
 </style>
@@ -49,7 +54,8 @@ _APPENDIX_TEMPLATE = """\
 {{ row.label }}</td></tr>
 {%- else %}
 <tr class="{{ row.kind }}"><td class="stt">{{ row.stt }}</td><td>{{ row.label }}</td>\
-{% for v in row.cells %}<td class="num">{{ v }}</td>{% endfor %}</tr>
+{% for v, n in row.cells %}<td class="num">{{ v }}\
+{% if n %}<span class="pl-n">{{ n }}</span>{% endif %}</td>{% endfor %}</tr>
 {%- endif %}
 {%- endfor %}
 </tbody>
@@ -83,6 +89,7 @@ def appendix_html(
     source_vi: str = DEFAULT_SOURCE_VI,
     note_vi: str | None = None,
     total_label: str | None = None,
+    counts: Mapping[str, pd.DataFrame] | None = None,
 ) -> str:
     """An official-looking appendix table (HTML fragment with its own scoped CSS).
 
@@ -90,16 +97,26 @@ def appendix_html(
     headings, bold "Toàn tỉnh" row, thin black borders, right-aligned Vietnamese numbers
     (percent 1 decimal without the sign, counts with thousands dots), notes and "Nguồn: …".
     Every text is HTML-escaped (Jinja2 autoescape). ``total_label``: the total's scope in the
-    notes (:func:`appendix_notes`; "toàn quốc" on the national report).
+    notes (:func:`appendix_notes`; "toàn quốc" on the national report). ``counts``
+    (``{"numerator": frame, "denominator": frame}``, internal build only) prints each rate's
+    numerator/denominator under it, e.g. "88,5" over "23/26".
     """
     unit = frame_unit(frame, unit_label)
     decimals = 1 if unit == "percent" else 0
-    years, rows = appendix_layout(frame)
+    years, rows = appendix_layout(frame, counts)
     printed = []
     for row in rows:
         cells = [v if isinstance(v, str) else fmt_number(v, decimals) for v in row.values]
-        printed.append({"kind": row.kind, "stt": row.stt, "label": row.label, "cells": cells})
-    notes = appendix_notes(frame, unit, total_label=total_label)
+        pairs = row.counts or [(None, None)] * len(cells)
+        shown = [
+            "" if isinstance(v, str) or a is None or b is None
+            else f"{fmt_number(a, 0)}/{fmt_number(b, 0)}"
+            for v, (a, b) in zip(row.values, pairs, strict=True)
+        ]
+        printed.append({"kind": row.kind, "stt": row.stt, "label": row.label,
+                        "cells": list(zip(cells, shown, strict=True))})
+    notes = appendix_notes(frame, unit, total_label=total_label,
+                           with_counts=bool(counts) and unit == "percent")
     if note_vi:
         notes.insert(0, note_vi)
     return _appendix_template().render(
@@ -111,3 +128,49 @@ def appendix_html(
         notes=notes,
         source=source_vi,
     )
+
+
+def report_appendix_html(
+    review,
+    assessment_id: str,
+    specs: Sequence[Mapping[str, Any]],
+    unit_code: str | None = None,
+    unit_name: str | None = None,
+) -> str:
+    """Every appendix table of one report: the indicator tables, then the Đảng bộ's size and
+    ratings by level (:mod:`~analysis.present.appendix.ratings`).
+
+    The province report (``unit_code=None``) shows every reporting unit; a unit's report its
+    own row and the province's, labelled as a comparison (:func:`~.frame.own_rows`). A table
+    whose unit row would be all "–" (e.g. the village tables of a sector committee) is not
+    printed: one sentence names those tables as not applicable ("không áp dụng").
+    """
+    from analysis.present.appendix.frame import own_rows, unit_row_empty
+    from analysis.present.appendix.ratings import rating_html, rating_specs
+
+    parts: list[str] = []
+    skipped: list[str] = []
+    tables = [s for s in specs if s.get("kind") != "rating"]
+    for spec in tables:
+        frame = spec["frame"]
+        title = str(spec["title_vi"])
+        if unit_code is not None:
+            if unit_row_empty(frame, unit_code):
+                skipped.append(str(spec["number"]))
+                continue
+            frame = own_rows(frame, unit_code, unit_name or unit_code)
+            title += f" – {unit_name}"
+        parts.append(appendix_html(frame, spec["number"], title, str(spec["unit_label"]),
+                                   note_vi=spec.get("note_vi"), counts=spec.get("counts")))
+    if skipped:
+        these = "các chỉ tiêu này" if len(skipped) > 1 else "chỉ tiêu này"
+        parts.append(
+            f'<p class="pl-not-applicable">Phụ lục {", ".join(skipped)}: không áp dụng đối với '
+            f"{html.escape(unit_name or '')} (đơn vị không có số liệu của {these}).</p>"
+        )
+    numbers = [s["number"] for s in specs if s.get("kind") == "rating"]
+    if numbers:
+        scope = unit_name if unit_code is not None else review.province_name
+        for spec in rating_specs(review, assessment_id, unit_code, int(numbers[0])):
+            parts.append(rating_html(spec, scope or ""))
+    return "\n".join(parts)

@@ -28,8 +28,9 @@ import pandas as pd
 from analysis import params
 from analysis.present.appendix.frame import NAME_COLUMN, appendix_frame
 from analysis.present.appendix.suppress import SECONDARY_SYMBOL, primary_symbol, suppress_table
+from analysis.present.tables import REPORTING_LEVELS, no_breakdown
 
-__all__ = ["appendix_specs", "people_masks", "publish_note", "PUBLISH_RULE_VI"]
+__all__ = ["appendix_specs", "people_masks", "publish_note", "rate_counts", "PUBLISH_RULE_VI"]
 
 #: The rule in one paragraph, for the reports' data notes (publishing mode).
 PUBLISH_RULE_VI = (
@@ -81,6 +82,29 @@ def _measure(indicators: pd.DataFrame, indicator_id: str, what: str) -> pd.DataF
         raise ValueError(f"Không rõ cách lấy số liệu “{what}” của chỉ tiêu {indicator_id}.")
     rows["unit"] = "count"
     return rows
+
+
+def rate_counts(indicators: pd.DataFrame, indicator_id: str,
+                frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The numerator and denominator of a percent table's cells, on ``frame``'s rows and years.
+
+    Returns ``{"numerator": frame, "denominator": frame}`` (floats, NaN where a cell has no
+    count), for the internal build's "tử số/mẫu số" under each rate.
+    """
+    rows = no_breakdown(indicators)
+    rows = rows.loc[(rows["indicator_id"].astype(str) == str(indicator_id))
+                    & rows["level"].isin([*REPORTING_LEVELS, "province"])].copy()
+    rows["year"] = pd.to_numeric(rows["year"], errors="coerce")
+    rows = rows.dropna(subset=["year"]).drop_duplicates(["unit_code", "year"])
+    rows["year"] = rows["year"].astype(int)
+    rows["unit_code"] = rows["unit_code"].astype(str)
+    years = [c for c in frame.columns if c != NAME_COLUMN]
+    out = {}
+    for key in ("numerator", "denominator"):
+        values = rows.assign(_v=pd.to_numeric(rows.get(key), errors="coerce").astype(float))
+        table = values.pivot(index="unit_code", columns="year", values="_v")
+        out[key] = table.reindex(index=frame.index.astype(str), columns=years)
+    return out
 
 
 def _year_cells(frame: pd.DataFrame) -> pd.DataFrame:
@@ -165,7 +189,10 @@ def appendix_specs(review, assessment_id: str, publish: bool = False) -> list[di
     -------
     list of dict
         ``{"number", "indicator_id", "title_vi", "frame", "unit_label"}`` and, in publishing
-        mode for tables of people, ``"note_vi"`` and ``"hidden"`` (mask of hidden cells).
+        mode for tables of people, ``"note_vi"`` and ``"hidden"`` (mask of hidden cells). The
+        internal build adds ``"counts"`` to a percent table (:func:`rate_counts`) and, after
+        the indicator tables, the tables of the Đảng bộ's size and ratings by level
+        (``"kind": "rating"``, :func:`analysis.present.appendix.ratings.workbook_specs`).
     """
     part = review.assessments[assessment_id]
     names = review.unit_names()
@@ -199,5 +226,11 @@ def appendix_specs(review, assessment_id: str, publish: bool = False) -> list[di
             spec["frame"] = _suppressed_frame(frame, masks, shown, unit == "count")
             spec["note_vi"] = note
             spec["hidden"] = masks["hidden"]
+        elif not publish and unit == "percent" and shown == "value":
+            spec["counts"] = rate_counts(part.indicators, indicator_id, frame)
         specs.append(spec)
+    if not publish:
+        from analysis.present.appendix.ratings import workbook_specs
+
+        specs += workbook_specs(review, assessment_id, len(params.appendices()) + 1)
     return specs

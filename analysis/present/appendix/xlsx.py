@@ -98,8 +98,9 @@ def _write_table(ws, spec: Mapping[str, Any], styles: dict[str, Any]) -> None:
     frame = spec["frame"]
     unit_label = spec.get("unit_label") or ""
     unit = frame_unit(frame, unit_label)
-    years, rows = appendix_layout(frame)
-    n_cols = 2 + len(years)
+    counts = spec.get("counts") if unit == "percent" else None
+    years, rows = appendix_layout(frame, counts)
+    n_cols = 2 + len(years) * (3 if counts else 1)
     last = get_column_letter(n_cols)
 
     ws["A1"] = f"Phụ lục {spec['number']}. {spec['title_vi']}"
@@ -114,6 +115,9 @@ def _write_table(ws, spec: Mapping[str, Any], styles: dict[str, Any]) -> None:
 
     suffix = f" ({unit_label})" if unit_label else ""
     headers = ["STT", "Đơn vị", *[f"Năm {year_header(y, frame)}{suffix}" for y in years]]
+    if counts:  # the counts to the right of the rates, so the rate columns stay where they are
+        headers += [f"Tử số {year_header(y, frame)}" for y in years]
+        headers += [f"Mẫu số {year_header(y, frame)}" for y in years]
     for col, text in enumerate(headers, start=1):
         cell = ws.cell(row=_HEADER_ROW, column=col, value=text)
         cell.font = styles["header"]
@@ -135,16 +139,26 @@ def _write_table(ws, spec: Mapping[str, Any], styles: dict[str, Any]) -> None:
         for cell in (stt, name):
             cell.font = font
             cell.border = styles["border"]
-        for i in range(len(years)):
-            value = None if row.kind == "group" else _number(row.values[i], unit)
+        values = [None if row.kind == "group" else _number(v, unit) for v in row.values]
+        formats = [number_format] * len(years)
+        if counts:
+            pairs = row.counts or [(None, None)] * len(years)
+            values += [None if row.kind == "group" else _number(a, "count") for a, _ in pairs]
+            values += [None if row.kind == "group" else _number(b, "count") for _, b in pairs]
+            formats += [_NUMBER_FORMATS["count"]] * (2 * len(years))
+        if row.kind == "group":
+            values = [None] * (n_cols - 2)
+        for i, (value, fmt) in enumerate(zip(values, formats, strict=True)):
             cell = ws.cell(row=r, column=3 + i, value=value)
-            cell.number_format = number_format
+            cell.number_format = fmt
             cell.alignment = styles["right"]
             cell.font = font
             cell.border = styles["border"]
         r += 1
 
     notes = appendix_notes(frame, unit, missing="Ô trống")
+    if counts:
+        notes.insert(1, "Các cột “Tử số”, “Mẫu số”: số đạt và tổng số được tính của mỗi tỷ lệ.")
     if spec.get("note_vi"):
         notes.insert(0, spec["note_vi"])
     lines = ["Ghi chú:", *[f"- {n}" for n in notes], spec.get("source_vi") or DEFAULT_SOURCE_VI]
@@ -155,10 +169,89 @@ def _write_table(ws, spec: Mapping[str, Any], styles: dict[str, Any]) -> None:
 
     ws.column_dimensions["A"].width = 6
     ws.column_dimensions["B"].width = 44
-    for i in range(len(years)):
+    for i in range(n_cols - 2):
         ws.column_dimensions[get_column_letter(3 + i)].width = 13
     ws.freeze_panes = ws.cell(row=_FIRST_DATA_ROW, column=3).coordinate
     _print_setup(ws, f"1:{_HEADER_ROW}")
+
+
+def _write_rating_sheet(ws, spec: Mapping[str, Any], styles: dict[str, Any]) -> None:
+    """A table of the Đảng bộ's size or ratings by level: one block per unit (the province
+    first), counts per year, then each level's share of the rated (%) per year."""
+    from openpyxl.utils import get_column_letter
+
+    from analysis.present.appendix.ratings import rating_header, rating_notes, share_of
+
+    years = list(spec["years"])
+    blocks = list(spec["blocks"])
+    first = blocks[0][1]
+    with_shares = bool(first.attrs.get("rating_rows"))
+    n_cols = 2 + len(years) * (2 if with_shares else 1)
+    last = get_column_letter(n_cols)
+    ws["A1"] = f"Phụ lục {spec['number']}. {spec['title_vi']}"
+    ws["A1"].font = styles["title"]
+    ws["A1"].alignment = styles["center"]
+    ws.merge_cells(f"A1:{last}1")
+    ws.row_dimensions[1].height = 33
+    ws.cell(row=2, column=1, value=f"Đơn vị tính: {spec.get('unit_label') or ''}")
+    ws.merge_cells(f"A2:{last}2")
+    ws["A2"].font = styles["unit"]
+    ws["A2"].alignment = styles["right"]
+    headers = ["STT", "Chỉ tiêu", *[f"Năm {rating_header(y, first)}" for y in years]]
+    if with_shares:
+        headers += [f"Tỷ lệ {rating_header(y, first)} (%)" for y in years]
+    for col, text in enumerate(headers, start=1):
+        cell = ws.cell(row=_HEADER_ROW, column=col, value=text)
+        cell.font = styles["header"]
+        cell.fill = styles["fill"]
+        cell.alignment = styles["center"]
+        cell.border = styles["border"]
+    ws.row_dimensions[_HEADER_ROW].height = 31
+    r = _FIRST_DATA_ROW
+    for name, frame in blocks:
+        stt = ws.cell(row=r, column=1)
+        head = ws.cell(row=r, column=2, value=name)
+        for cell in (stt, head):
+            cell.font = styles["bold"]
+            cell.border = styles["border"]
+        for col in range(3, n_cols + 1):
+            ws.cell(row=r, column=col).border = styles["border"]
+        r += 1
+        for i, label in enumerate(frame.index, start=1):
+            values = [_number(frame.at[label, y], "count") for y in years]
+            formats = [_NUMBER_FORMATS["count"]] * len(years)
+            if with_shares:
+                shares = [share_of(frame, label, y) for y in years]
+                values += [None if v is None else round(v, 1) for v in shares]
+                formats += [_NUMBER_FORMATS["percent"]] * len(years)
+            row = [i, label, *values]
+            for col, value in enumerate(row, start=1):
+                cell = ws.cell(row=r, column=col, value=None if _is_nan(value) else value)
+                cell.font = styles["body"]
+                cell.border = styles["border"]
+                cell.alignment = styles["center"] if col == 1 else (
+                    styles["left"] if col == 2 else styles["right"])
+                if col > 2:
+                    cell.number_format = formats[col - 3]
+            r += 1
+    notes = rating_notes(first)
+    notes.append("Khối đầu là toàn tỉnh (tổng các đơn vị), sau đó từng đơn vị.")
+    lines = ["Ghi chú:", *[f"- {n.replace('Ô có dấu “–”', 'Ô trống')}" for n in notes],
+             DEFAULT_SOURCE_VI]
+    r += 1
+    for line in lines:
+        ws.cell(row=r, column=1, value=line).font = styles["note"]
+        r += 1
+    ws.column_dimensions["A"].width = 6
+    ws.column_dimensions["B"].width = 60
+    for i in range(n_cols - 2):
+        ws.column_dimensions[get_column_letter(3 + i)].width = 12
+    ws.freeze_panes = ws.cell(row=_FIRST_DATA_ROW, column=3).coordinate
+    _print_setup(ws, f"1:{_HEADER_ROW}")
+
+
+def _is_nan(value: Any) -> bool:
+    return isinstance(value, float) and value != value
 
 
 def _print_setup(ws, title_rows: str | None) -> None:
@@ -210,7 +303,7 @@ def _check(appendices: Sequence[Mapping[str, Any]]) -> None:
         raise ValueError("Không có phụ lục nào để ghi.")
     seen = set()
     for spec in appendices:
-        for key in ("number", "title_vi", "frame"):
+        for key in ("number", "title_vi", "blocks" if spec.get("kind") == "rating" else "frame"):
             if key not in spec:
                 raise ValueError(f"Phụ lục thiếu trường '{key}': {sorted(spec)}")
         name = _sheet_name(spec["number"])
@@ -247,7 +340,8 @@ def workbook_bytes(appendices: Sequence[Mapping[str, Any]]) -> bytes:
     index.title = INDEX_SHEET
     _write_index(index, appendices, styles)
     for spec in appendices:
-        _write_table(wb.create_sheet(_sheet_name(spec["number"])), spec, styles)
+        write = _write_rating_sheet if spec.get("kind") == "rating" else _write_table
+        write(wb.create_sheet(_sheet_name(spec["number"])), spec, styles)
     wb.properties.creator = "tccsd-review"
     wb.properties.lastModifiedBy = "tccsd-review"
     wb.properties.title = "Phụ lục"
