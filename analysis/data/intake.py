@@ -47,7 +47,7 @@ Rule ids (``Finding.rule``)
 File level: ``input_missing``, ``unreadable_format``, ``corrupt_file``, ``zip_bomb``,
 ``read_failed``, ``encoding_cp1258``, ``encoding_unknown``, ``file_ignored``, ``unknown_sheet``,
 ``hidden_sheet``, ``sheet_matched_by_columns``, ``table_multiple_sheets``, ``no_tables``,
-``no_data``, ``empty_sheet``, ``header_not_found``.
+``no_data``, ``empty_sheet``, ``header_not_found``, ``data_in_template_sheet``.
 Columns: ``missing_column``, ``unknown_column``, ``unnamed_column``, ``duplicate_column``,
 ``personal_name_column``, ``personal_data_column``.
 Rows and cells: ``totals_row``, ``repeated_header``, ``required_empty``, ``not_a_number``,
@@ -393,6 +393,7 @@ class _Reader:
         for sh in sheets:
             key = schema.match_key(sh.sheet)
             if key in _TEMPLATE_SHEET_KEYS:
+                self._pasted_into_template_sheet(sh)
                 continue
             table_name = keys.get(key)
             if table_name is None:
@@ -401,13 +402,7 @@ class _Reader:
                     continue
                 table_name = _guess_table(sh.head)
                 if table_name is None:
-                    what = "Tệp" if csv_file else "Bảng (sheet)"
-                    self.findings.append(Finding(
-                        WARNING, "unknown_sheet",
-                        f"{what} «{sh.sheet}» không thuộc mẫu nhập liệu nên không được đọc. "
-                        f"Tên bảng cần là một trong: {_table_list()}.",
-                        file=sh.file, sheet=sh.sheet,
-                    ))
+                    self.findings.append(_unknown_sheet(sh, csv_file))
                     continue
                 title = schema.table(table_name).title_vi
                 self.findings.append(Finding(
@@ -438,6 +433,24 @@ class _Reader:
             if frame is not None:
                 self.parts.setdefault(table_name, []).append(frame)
                 self.sources.setdefault(table_name, []).append(f"«{sh.sheet}» ({sh.file})")
+
+    def _pasted_into_template_sheet(self, sh: _Sheet) -> None:
+        """Rows of a data table pasted into the instructions, lists or cover sheet: never
+        read (the sheet is the template's own), so an error names where they are."""
+        found = _table_in_rows(sh.rows(), TEMPLATE_SHEET_SCAN_ROWS)
+        if found is None:
+            return
+        table_name, header_row, n_rows = found
+        target = sheet_name(schema.table(table_name))
+        self.findings.append(Finding(
+            ERROR, "data_in_template_sheet",
+            f"Bảng «{sh.sheet}» là bảng của mẫu (không chứa số liệu) nên không được đọc, "
+            f"nhưng từ dòng {header_row} có tiêu đề các cột của bảng «{target}» và "
+            f"{_int_vi(n_rows)} dòng số liệu bên dưới. Hãy chép các dòng này sang bảng "
+            f"«{target}» (dưới dòng tiêu đề của bảng đó) rồi xóa khỏi bảng «{sh.sheet}».",
+            file=sh.file, sheet=sh.sheet, row=header_row,
+            extra={"table": table_name, "rows": n_rows},
+        ))
 
     def no_tables(self, file: str, folder: bool = False) -> None:
         where = f"thư mục «{file}» (cần các tệp .csv)" if folder else f"tệp «{file}»"
@@ -972,6 +985,81 @@ def _find_header(head: list[tuple[int, tuple]], table_name: str) -> tuple[int, t
         if _header_score(values, lookup):
             return rownum, values
     return None
+
+
+#: Rows of a template sheet (instructions, lists, cover) looked through for pasted data.
+TEMPLATE_SHEET_SCAN_ROWS = 5000
+
+
+def _table_columns_in(values: tuple) -> tuple[str, set[str]] | None:
+    """The table most of whose columns head ``values`` (a candidate header row), and those
+    columns: at least 3 distinct ones and half of its required columns, or None.
+
+    Stricter than :func:`_header_score`: the instructions sheet lists each column as a row
+    («Mã cũ», «old_code», …), two known headers of one column in a short row.
+    """
+    keys = {k for k in (_cell_key(v) for v in values) if k}
+    if len(keys) < 3:
+        return None
+    best: tuple[str, set[str]] | None = None
+    for name, table in schema.tables().items():
+        lookup = _header_lookup(name)
+        mapped = {lookup[k] for k in keys if k in lookup}
+        required = {c.name for c in table.columns if c.required}
+        if len(mapped) >= 3 and 2 * len(mapped & required) >= len(required) and (
+                best is None or len(mapped) > len(best[1])):
+            best = (name, mapped)
+    return best
+
+
+def _table_in_rows(rows: Iterable[tuple[int, tuple]], limit: int
+                   ) -> tuple[str, int, int] | None:
+    """(table, header row, non-blank rows under it) of the first header row of a data table
+    among ``rows`` (the first ``limit``) that has at least one row under it; None if none."""
+    found: tuple[str, int] | None = None
+    n = 0
+    for rownum, values in rows:
+        if rownum > limit:
+            break
+        if _blank_row(values):
+            continue
+        if found is None:
+            hit = _table_columns_in(values)
+            if hit is not None:
+                found = (hit[0], rownum)
+            continue
+        if _table_columns_in(values) is None:  # a repeated header row is not data
+            n += 1
+    if found is None or n == 0:
+        return None
+    return found[0], found[1], n
+
+
+def _unknown_sheet(sh: _Sheet, csv_file: bool) -> Finding:
+    """``unknown_sheet``; when a row of the sheet heads most columns of a table, the table
+    is named, with the required columns it lacks."""
+    what = "Tệp" if csv_file else "Bảng (sheet)"
+    base = f"{what} «{sh.sheet}» không thuộc mẫu nhập liệu nên không được đọc."
+    for rownum, values in sh.head:
+        hit = _table_columns_in(values)
+        if hit is None:
+            continue
+        table = schema.table(hit[0])
+        target = sheet_name(table)
+        lacking = [c.header_vi for c in table.columns if c.required and c.name not in hit[1]]
+        named = ", ".join(f"«{h}»" for h in lacking[:5]) + (" …" if len(lacking) > 5 else "")
+        rename = (f"đặt tên {'tệp' if csv_file else 'bảng'} là "
+                  f"«{table.name + '.csv' if csv_file else target}»")
+        lacks = (f" nhưng thiếu các cột bắt buộc {named}" if lacking else "")
+        return Finding(
+            WARNING, "unknown_sheet",
+            f"{base} Dòng {rownum} có {_int_vi(len(hit[1]))} cột của bảng «{target}»{lacks}. "
+            f"Nếu đây là số liệu của bảng «{target}», hãy {rename}"
+            + (" và bổ sung các cột còn thiếu." if lacking else "."),
+            file=sh.file, sheet=sh.sheet, row=rownum, extra={"table": table.name},
+        )
+    return Finding(WARNING, "unknown_sheet", f"{base} Tên bảng cần là một trong: "
+                   f"{_table_list()}.", file=sh.file, sheet=sh.sheet)
 
 
 def _guess_table(head: list[tuple[int, tuple]]) -> str | None:

@@ -1018,15 +1018,37 @@ def check_completeness(
     hits = _hits(missing.assign(_file=file, _sheet=sheet_name, _row=pd.NA),
                  np.ones(len(missing), bool), unit=missing["unit_code"], year=missing["year"],
                  name=missing["name"])
+    looked = _looked_in(tables) if len(missing) else ""
     return _emit(
         hits, "missing_unit_year", WARNING,
         lambda r: (
             f"Đơn vị {_text(r['name']) or r['unit_code']} ({r['unit_code']}) không có số liệu "
             f"năm {r['year']}: không có số liệu chi tiết, cũng không có dòng trong bảng "
-            f"{sheet}."
+            f"{sheet}. {looked}"
         ),
         _cap(max_per_rule),
     )
+
+
+def _looked_in(tables: Any) -> str:
+    """Where the reader found the tables a reporting unit's year comes from, as a sentence:
+    "Đã tìm trong: bảng «TCCSĐ» của tệp «a.xlsx»; …" (or that a table was found nowhere)."""
+    found, absent = [], []
+    for name in ("organizations", "unit_summary"):
+        title = schema.table(name).title_vi
+        frame = table_frame(tables, name)
+        if frame.empty or "_file" not in frame.columns:
+            absent.append(f"«{title}»")
+            continue
+        places = frame[["_file", "_sheet"]].astype(str).drop_duplicates()
+        found += [f"bảng «{sh}» của tệp «{f}»" if sh != name else f"tệp «{f}»"
+                  for f, sh in places.itertuples(index=False)]
+    out = f"Đã tìm trong: {'; '.join(found)}." if found else ""
+    if absent:
+        out += (f" Không tìm thấy bảng {' hay '.join(absent)} có số liệu (bảng có thể bị đặt "
+                "tên khác, hoặc số liệu nằm ở bảng khác: xem các cảnh báo về bảng không được "
+                "đọc).")
+    return out.strip()
 
 
 # --------------------------------------------------------------------------------------------
