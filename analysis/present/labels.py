@@ -62,6 +62,7 @@ __all__ = [
     "verdict_label",
     "verdict_symbol",
     "verdict_word",
+    "text",
 ]
 
 
@@ -69,6 +70,20 @@ __all__ = [
 def labels() -> dict[str, Any]:
     """The parsed ``labels_vi.yaml``."""
     return yaml.safe_load(LABELS_FILE.read_text(encoding="utf-8"))
+
+
+def text(key: str, **values: Any) -> str:
+    """A report phrase of ``labels_vi.yaml`` (``report:`` block), dotted key, filled in.
+
+    ``text("villages.summary_only", unit="Huyện Lục Ngạn")`` → the phrase with ``{unit}``
+    replaced. A missing key raises ``KeyError`` naming it (a typo must not print nothing).
+    """
+    node: Any = labels()["report"]
+    for part in key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            raise KeyError(f"labels_vi.yaml: report.{key} không có")
+        node = node[part]
+    return str(node).format(**values) if values else str(node)
 
 
 # --------------------------------------------------------------------------- verdicts

@@ -1267,6 +1267,9 @@ def integrity_section(ctx: ReportContext) -> HTML:
             if rule_rows:
                 parts.append("<h4>Cảnh báo khi áp dụng quy định xếp loại</h4>")
                 parts.append(_list(rule_rows))
+    scope = _partial_rule_warnings(ctx) if has_data else ""
+    if scope:
+        parts.append(_p(scope, "note"))
     truncated = integrity.attrs.get("rule_counts_truncated") if has_data else None
     if truncated:
         parts.append(
@@ -1278,6 +1281,46 @@ def integrity_section(ctx: ReportContext) -> HTML:
         )
     parts.append(f'<p class="disclaimer">{html.escape(DISCLAIMER_VI)}</p>')
     return _section(ctx, "integrity", "\n".join(parts))
+
+
+def _partial_rule_findings(ctx: ReportContext) -> pd.DataFrame:
+    """The rating-rule findings of the partial years (listed in the data notes, not counted
+    in the integrity table, which covers the full years) of the units the report covers."""
+    from analysis.measure.integrity import RULES
+
+    findings = ctx.review.findings
+    if findings is None or findings.empty or not ctx.partial_years:
+        return pd.DataFrame()
+    years = pd.to_numeric(findings["year"], errors="coerce")
+    rows = findings.loc[
+        findings["rule"].isin(RULES)
+        & years.isin([y for y in ctx.partial_years if y in ctx.part.years])
+    ]
+    if not ctx.is_province:
+        rows = rows.loc[rows["unit_code"].astype("string").fillna("") == ctx.unit_code]
+    return rows
+
+
+def _partial_rule_warnings(ctx: ReportContext) -> str:
+    """The note that reconciles the integrity table's warning counts with the data notes."""
+    rows = _partial_rule_findings(ctx)
+    if rows.empty:
+        return ""
+    integrity = ctx.part.integrity
+    period = str(integrity["period"].dropna().iloc[0]) if "period" in integrity else ""
+    years = _years_text(sorted({int(y) for y in rows["year"]}))
+    words = {
+        "period": period,
+        "section": ctx.section_number("data_notes"),
+        "count": fmt_count(len(rows), "cảnh báo"),
+        "years": years,
+    }
+    if not ctx.is_province:
+        return L.text("integrity.warnings_scope_unit", **words)
+    counts = rows["unit_code"].astype(str).value_counts()
+    order = [c for c in ctx.reporting_names if c in counts.index]
+    units = ", ".join(f"{ctx.reporting_names[c]} {fmt_number(int(counts[c]))}" for c in order)
+    return L.text("integrity.warnings_scope", units=units, **words)
 
 
 # --------------------------------------------------------------------------- villages
@@ -1419,7 +1462,12 @@ def _commune_heads_table(
     )
 
 
-def _heads_table(ctx: ReportContext, heads: pd.DataFrame, communes: pd.DataFrame) -> str:
+def _heads_table(
+    ctx: ReportContext,
+    heads: pd.DataFrame,
+    communes: pd.DataFrame,
+    summary_units: list[str] | tuple[str, ...] = (),
+) -> str:
     target = params.targets()["targets"].get("T6", {})
     target_text = (
         L.target_text(target["op"], target["value"], "percent")
@@ -1462,6 +1510,22 @@ def _heads_table(ctx: ReportContext, heads: pd.DataFrame, communes: pd.DataFrame
                 "Số xã có tỷ lệ dưới chỉ tiêu": html.escape(fmt_number(g["below"])),
             }
         )
+    for code in summary_units:
+        row = _indicator_row(ctx, "T6", code, ctx.latest_year)
+        if row is None:
+            continue
+        records.append(
+            {
+                "Đơn vị": _esc(
+                    L.text("villages.heads_summary_row", unit=ctx.reporting_names[code])
+                ),
+                "Số xã": MISSING,
+                "Số thôn": html.escape(fmt_number(row["denominator"])),
+                "Trưởng thôn là đảng viên": html.escape(fmt_number(row["numerator"])),
+                "Tỷ lệ": html.escape(fmt_percent(row["value"])),
+                "Số xã có tỷ lệ dưới chỉ tiêu": MISSING,
+            }
+        )
     frame = pd.DataFrame(records)
     caption = f"Trưởng thôn, bản là đảng viên năm {ctx.latest_year}, theo đơn vị" + (
         f" (chỉ tiêu {target_text})" if target_text else ""
@@ -1489,10 +1553,116 @@ def _heads_table(ctx: ReportContext, heads: pd.DataFrame, communes: pd.DataFrame
     return "\n".join(parts)
 
 
+def _indicator_row(ctx: ReportContext, indicator_id: str, unit_code: str, year: Any):
+    """The indicators-frame row of one unit, indicator and year (None: no value)."""
+    if year is None:
+        return None
+    frame = ctx.indicators
+    hit = frame.loc[
+        (frame["indicator_id"] == indicator_id)
+        & (frame["unit_code"] == unit_code)
+        & (frame["year"] == int(year))
+        & frame["value"].notna()
+    ]
+    return None if hit.empty else hit.iloc[0]
+
+
+def _indicator_value(ctx: ReportContext, indicator_id: str, unit_code: str, year: Any):
+    row = _indicator_row(ctx, indicator_id, unit_code, year)
+    return None if row is None else float(row["value"])
+
+
+def village_counts_sentence(unit: str, year: int, none: Any, risk: Any) -> str:
+    """``"Năm 2019, Huyện Lục Ngạn có 3 thôn, bản chưa có đảng viên và 10 thôn, bản chỉ có
+    1–2 đảng viên (có nguy cơ “tái trắng”)"``; a count of 0 is said in words, never
+    "có 0 thôn" (``none``/``risk``: the counts, None when unknown)."""
+    noun = "thôn, bản"
+    n_none = None if is_missing(none) else int(round(float(none)))
+    n_risk = None if is_missing(risk) else int(round(float(risk)))
+    words = {"year": year, "unit": unit, "none": fmt_count(n_none, noun),
+             "risk": fmt_count(n_risk, noun)}
+    if n_none == 0 and n_risk == 0:
+        return L.text("villages.neither", **words)
+    if n_none == 0 and n_risk is not None:
+        return L.text("villages.risk_only", **words)
+    if n_risk == 0 and n_none is not None:
+        return L.text("villages.none_only", **words)
+    return L.text("villages.both", **words)
+
+
+def _village_units(ctx: ReportContext, listed: set[str]) -> tuple[list[str], list[str]]:
+    """Province report: the districts without village rows in the latest year, split into
+    those with summary figures (T7 of the year) and those with no figure at all."""
+    reporting = ctx.review.reporting_units
+    districts = [
+        str(c) for c in reporting.loc[reporting["level"] == "district", "code"]
+        if str(c) not in listed
+    ]
+    summary = [c for c in districts if _indicator_value(ctx, "T7", c, ctx.latest_year) is not None]
+    missing = [c for c in districts if c not in summary]
+    return summary, missing
+
+
+def _summary_villages_section(ctx: ReportContext) -> list[str]:
+    """The village section of a unit that sent summary figures only: its own T7, P13 and T6
+    (the numbers of Bảng 1), and that no village list is available."""
+    latest, base = ctx.latest_year, ctx.baseline_year
+    code = ctx.unit_code
+    none = _indicator_value(ctx, "T7", code, latest)
+    risk = _indicator_value(ctx, "P13", code, latest)
+    parts = ["<h3>Thôn, bản chưa có đảng viên và có nguy cơ “tái trắng”</h3>"]
+    parts.append(
+        _p(
+            village_counts_sentence(ctx.unit_name, latest, none, risk)
+            + L.text("villages.from_summary")
+            + ". "
+            + L.text("villages.summary_only", unit=ctx.unit_name)
+        )
+    )
+    from analysis.present.sentences import change_clause
+
+    parts.append(f"<h3>Thay đổi so với năm {base}</h3>")
+    before = _indicator_value(ctx, "T7", code, base)
+    if before is not None and none is not None:
+        change = change_clause(none, before, base, "count", "thôn, bản")
+        parts.append(_p(L.text("villages.summary_change", change=change)))
+    else:
+        parts.append(_p("Không có số liệu thôn, bản năm gốc.", "note"))
+    parts.append("<h3>Trưởng thôn, bản là đảng viên</h3>")
+    heads = _indicator_row(ctx, "T6", code, latest)
+    heads_base = _indicator_value(ctx, "T6", code, base)
+    if heads is None:
+        parts.append(_p("Không có số liệu trưởng thôn, bản.", "note"))
+    else:
+        change = (
+            change_clause(float(heads["value"]), heads_base, base, "percent")
+            if heads_base is not None
+            else ""
+        )
+        parts.append(
+            _p(
+                L.text(
+                    "villages.summary_heads",
+                    year=latest,
+                    unit=ctx.unit_name,
+                    share=fmt_percent(heads["value"]),
+                    heads=fmt_number(heads["numerator"]),
+                    villages=fmt_number(heads["denominator"]),
+                    change=change,
+                ).replace(",  (", " (")
+            )
+        )
+    return parts
+
+
 def villages_section(ctx: ReportContext) -> HTML:
     """Villages without members and at risk (1–2 members) in the latest year, the change since
     the baseline (admission / merger / re-whitening …), village heads who are members by
-    commune. Sector committees have no villages: said plainly."""
+    commune. Sector committees have no villages: said plainly.
+
+    The counts said are the report's one number per fact (Bảng 1's T7 and P13): a unit that
+    sent summary figures only gets them from its summary, with the words that no village list
+    is available; the province report says which units its village list leaves out."""
     if ctx.is_sector:
         return _section(
             ctx,
@@ -1507,6 +1677,8 @@ def villages_section(ctx: ReportContext) -> HTML:
     communes = _communes(ctx)
     commune_codes = set(communes["code"].astype(str))
     commune_names = dict(zip(communes["code"], communes["name"], strict=False))
+    commune_parent = dict(zip(communes["code"].astype(str), communes["parent_code"].astype(str),
+                              strict=False))
     latest = ctx.latest_year
     parts = []
     latest_rows = part.villages_latest
@@ -1520,19 +1692,54 @@ def villages_section(ctx: ReportContext) -> HTML:
     has_villages = (heads is not None and not heads.empty) or (
         latest_rows is not None and not latest_rows.empty
     )
+    if (
+        not ctx.is_province
+        and latest is not None
+        and not has_villages
+        and _indicator_value(ctx, "T7", ctx.unit_code, latest) is not None
+    ):
+        return _section(ctx, "villages", "\n".join(_summary_villages_section(ctx)))
+    listed = set()
+    for frame in (heads, latest_rows):
+        if frame is not None and not frame.empty:
+            listed |= {commune_parent.get(str(c), "") for c in frame["commune_code"]}
+    summary_units, missing_units = (
+        _village_units(ctx, listed) if ctx.is_province else ([], [])
+    )
     if latest is None or not has_villages or "party_members" not in latest_rows.columns:
         parts.append(_p("Dữ liệu không có số liệu chi tiết từng thôn, bản.", "note"))
     else:
         members = pd.to_numeric(latest_rows["party_members"], errors="coerce")
         n_none, n_risk = int((members == 0).sum()), int(members.between(1, 2).sum())
         parts.append("<h3>Thôn, bản chưa có đảng viên và có nguy cơ “tái trắng”</h3>")
-        parts.append(
-            _p(
-                f"Năm {latest}, {ctx.unit_name} có {fmt_count(n_none, 'thôn, bản')} chưa có đảng "
-                f"viên và {fmt_count(n_risk, 'thôn, bản')} chỉ có 1–2 đảng viên (có nguy cơ "
-                "“tái trắng”)."
+        none, risk = n_none, n_risk
+        if summary_units or missing_units:
+            # the province's own figures (Bảng 1), not the count of the listed villages
+            none = _indicator_value(ctx, "T7", ctx.unit_code, latest)
+            risk = _indicator_value(ctx, "P13", ctx.unit_code, latest)
+            none = n_none if none is None else none
+            risk = n_risk if risk is None else risk
+        text = village_counts_sentence(ctx.unit_name, latest, none, risk) + "."
+        if summary_units or missing_units:
+            others = [
+                L.text(
+                    "villages.summary_unit",
+                    unit=ctx.unit_names.get(c, c),
+                    none=fmt_count(_indicator_value(ctx, "T7", c, latest), "thôn"),
+                    risk=fmt_count(_indicator_value(ctx, "P13", c, latest), "thôn"),
+                )
+                for c in summary_units
+            ] + [
+                L.text("villages.missing_unit", unit=ctx.unit_names.get(c, c), year=latest)
+                for c in missing_units
+            ]
+            text += " " + L.text(
+                "villages.list_covers",
+                none=fmt_count(n_none, "thôn"),
+                risk=fmt_count(n_risk, "thôn"),
+                others="; ".join(others),
             )
-        )
+        parts.append(_p(text))
         if len(latest_rows):
             parts.append(_village_table(ctx, latest_rows, commune_names))
     changes = part.village_changes
@@ -1557,11 +1764,33 @@ def villages_section(ctx: ReportContext) -> HTML:
             )
         )
         parts.append(_change_tables(ctx, changes, commune_names))
+    if summary_units:
+        parts.append(
+            _p(
+                L.text(
+                    "villages.changes_cover",
+                    others="; ".join(
+                        L.text(
+                            "villages.summary_unit_change",
+                            unit=ctx.unit_names.get(c, c),
+                            baseline_year=ctx.baseline_year,
+                            year=latest,
+                            before=fmt_count(
+                                _indicator_value(ctx, "T7", c, ctx.baseline_year), "thôn"
+                            ),
+                            after=fmt_count(_indicator_value(ctx, "T7", c, latest), "thôn"),
+                        )
+                        for c in summary_units
+                    ),
+                ),
+                "note",
+            )
+        )
     parts.append("<h3>Trưởng thôn, bản là đảng viên</h3>")
     if heads is None or heads.empty:
         parts.append(_p("Không có số liệu trưởng thôn, bản.", "note"))
     else:
-        parts.append(_heads_table(ctx, heads, communes))
+        parts.append(_heads_table(ctx, heads, communes, summary_units))
     return _section(ctx, "villages", "\n".join(parts))
 
 
@@ -1671,6 +1900,8 @@ def _findings(ctx: ReportContext) -> str:
                 if len(rows) > len(shown)
                 else "."
             )
+
+            + _partial_share(ctx)
         ),
         _table(
             frame,
@@ -1689,6 +1920,20 @@ def _findings(ctx: ReportContext) -> str:
             )
         )
     return "\n".join(parts)
+
+
+def _partial_share(ctx: ReportContext) -> str:
+    """" Trong đó 6 cảnh báo năm 2020 … không tính vào bảng ở mục 5." (or "")."""
+    rows = _partial_rule_findings(ctx)
+    integrity = ctx.part.integrity
+    if rows.empty or integrity is None or integrity.empty:
+        return ""
+    return L.text(
+        "findings.partial_share",
+        count=fmt_count(len(rows), "cảnh báo"),
+        years=_years_text(sorted({int(y) for y in rows["year"]})),
+        section=ctx.section_number("integrity"),
+    )
 
 
 def _series_and_source_notes(ctx: ReportContext, review) -> list[str]:

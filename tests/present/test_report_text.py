@@ -195,3 +195,97 @@ class TestLatestYearOlderThanTheAssessment:
         assert "năm mới nhất có số liệu của đơn vị" in heat
         others = heat[heat.index("Huyện Yên Thế") :]
         assert "(2016)" not in others
+
+
+def _section_text(markup: str, key: str) -> str:
+    """The visible text of one report section (``id="muc-<key>"``) of a built report."""
+    start = markup.index(f'id="muc-{key}"')
+    end = markup.find('<section class="tccsd-report', start + 1)
+    return visible_text(markup[start : end if end > 0 else None])
+
+
+# --------------------------------------------------------------------------- item 3
+class TestSummaryOnlyUnitVillages:
+    """luc_ngan sends summary figures only (demo README). Its Bảng 1: T7 9 (2015) → 3 (2019),
+    T6 51,0% → 73,6% (209/410 → 290/394); its P13 (Bảng 3) 10 villages in 2019."""
+
+    def _villages(self, demo_review, assessment):
+        from analysis.present import report
+
+        ctx = report.context_from_review(demo_review, "luc_ngan", assessment)
+        return visible_text(report.villages_section(ctx).data)
+
+    def test_final_uses_the_summary_figures(self, demo_review):
+        text = self._villages(demo_review, "final")
+        assert "Không có thôn, bản nào chưa có đảng viên" not in text
+        assert "Không có số liệu trưởng thôn" not in text
+        assert "Năm 2019, Huyện Lục Ngạn có 3 thôn, bản chưa có đảng viên và 10 thôn, bản" in text
+        assert "không có danh sách từng thôn, bản" in text
+        # 9 → 3: a fall of 6; 51,0% → 73,6%: 22,6 points; 290/394 heads
+        assert "so với năm 2015 (9 thôn, bản) giảm 6 thôn, bản" in text
+        assert "73,6% (290/394" in text
+        assert "so với năm 2015 (51,0%) tăng 22,6 điểm phần trăm" in text
+
+    def test_midterm_uses_the_summary_figures(self, demo_review):
+        text = self._villages(demo_review, "midterm")
+        # midterm Bảng 1: T7 2017 = 8, T6 2017 = 248/410 = 60,5%
+        assert "Năm 2017, Huyện Lục Ngạn có 8 thôn, bản chưa có đảng viên" in text
+        assert "60,5% (248/410" in text
+        assert "Không có thôn, bản nào chưa có đảng viên" not in text
+
+
+# --------------------------------------------------------------------------- item 4
+def _scorecard_latest(text: str, indicator_id: str) -> Decimal:
+    """The "Mới nhất" value of a target in Bảng 1 ("… 10 thôn (2019) = 0 thôn …")."""
+    start = text.index(f" {indicator_id} ")
+    found = re.search(r"(\d[\d.]*(?:,\d+)?)(?:%| \w+) \(\d{4}\)", text[start:])
+    assert found, indicator_id
+    return _number(found.group(1))
+
+
+class TestOneNumberPerFact:
+    @pytest.mark.parametrize(
+        ("assessment", "year", "none", "risk"),
+        # the province's T7 and P13 of Bảng 1 and the process table (issue 13: "province
+        # Bảng 1 says 10 villages without members and P13 35 at risk"; midterm 26)
+        [("final", 2019, "10", "35"), ("midterm", 2017, "26", "25")],
+    )
+    def test_province_village_counts_are_bang_1s(
+        self, built_reports, assessment, year, none, risk
+    ):
+        markup = report_html(built_reports, assessment, PROVINCE)
+        scorecard = _section_text(markup, "scorecard")
+        assert _scorecard_latest(scorecard, "T7") == Decimal(none)
+        villages = _section_text(markup, "villages")
+        assert (
+            f"Năm {year}, Tỉnh Bắc Giang có {none} thôn, bản chưa có đảng viên và {risk} thôn, "
+            "bản chỉ có 1–2 đảng viên" in villages
+        )
+        # the list leaves out the summary-only unit and says so
+        assert "không gồm Huyện Lục Ngạn (chỉ có số liệu tổng hợp" in villages
+
+    def test_final_list_counts_add_up(self, built_reports):
+        villages = _section_text(report_html(built_reports, "final", PROVINCE), "villages")
+        # 10 = 7 listed + 3 of Lục Ngạn; 35 = 25 listed + 10 of Lục Ngạn
+        assert "Danh sách dưới đây gồm 7 thôn chưa có đảng viên và 25 thôn" in villages
+        assert "3 thôn chưa có đảng viên, 10 thôn có nguy cơ" in villages
+        assert "Huyện Lục Ngạn (số liệu tổng hợp) – 394 290 73,6%" in villages
+
+    def test_midterm_names_the_unit_without_data(self, built_reports):
+        villages = _section_text(report_html(built_reports, "midterm", PROVINCE), "villages")
+        assert "Huyện Yên Dũng (chưa có số liệu năm 2017)" in villages
+
+    def test_warning_counts_of_sections_5_and_7_agree(self, built_reports):
+        # demo findings: Hiệp Hòa 2018 ×1 and 2020 ×2; Yên Thế 2019 ×2 and 2020 ×2; TP Bắc
+        # Giang 2020 ×1; Việt Yên 2020 ×1. Section 5 counts 2015–2019, section 7 lists all.
+        markup = report_html(built_reports, "final", PROVINCE)
+        integrity = _section_text(markup, "integrity")
+        notes = _section_text(markup, "data_notes")
+        row = re.search(r"Huyện Hiệp Hòa 2015–2019 [^(]*\(vượt giới hạn 99,8%\) (\d+)", integrity)
+        assert row and row.group(1) == "1"
+        assert "mục 7 liệt kê thêm 6 cảnh báo năm 2020" in integrity
+        assert "Huyện Hiệp Hòa 2, Thành phố Bắc Giang 1, Huyện Việt Yên 1, Huyện Yên Thế 2" in (
+            integrity
+        )
+        assert len(re.findall(r"Cảnh báo \d{4} Hiệp Hòa ", notes)) == 1 + 2
+        assert "Trong đó 6 cảnh báo năm 2020 (số liệu chưa đủ cả năm) không tính vào bảng ở mục 5" in notes  # noqa: E501
