@@ -452,7 +452,7 @@ def _build_locked(
     # Names the review bundle: every input of the review (data, params, package, assessments),
     # so an existing bundle is this review and a resumed build need not recompute it.
     data_digest = inputs_digest(
-        inputs_digest(Path(data)) if Path(data).exists() else validation.data.fingerprint,
+        _data_part(data) if Path(data).exists() else validation.data.fingerprint,
         __version__,
         *params.params_digest_parts(),
         *package_digest_parts(),
@@ -535,12 +535,31 @@ def _build_locked(
 BUILD_MANIFEST = ".build-manifest.json"
 
 
+def _data_part(data) -> str | Path:
+    """What stands for the data in the build's digests: a collection store by its current
+    accepted versions (recording a rejected or a repeated file changes the store file, not the
+    data the reports read), any other input by its content."""
+    from analysis.data import store
+
+    path = Path(data)
+    if path.is_file() and store.is_store(path):
+        try:
+            conn = store.connect(path, create=False)
+        except store.StoreError:
+            return path
+        try:
+            return f"store:{store.fingerprint(conn)}"
+        finally:
+            conn.close()
+    return path
+
+
 def _request_digest(data, assessment_ids, unit, formats, tables_only) -> str:
     """Digest of everything a whole build depends on: data, params, package, notebooks, args."""
     from analysis.run.files import inputs_digest
 
     return inputs_digest(
-        Path(data) if Path(data).exists() else str(data),
+        _data_part(data) if Path(data).exists() else str(data),
         __version__,
         *params.params_digest_parts(),
         *package_digest_parts(),

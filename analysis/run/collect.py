@@ -101,8 +101,13 @@ class IndicatorMove:
         from analysis.present.formats import fmt_value
         from analysis.present.labels import short_name
 
-        return (f"{self.indicator_id} {short_name(self.unit_name)} {self.year}: "
-                f"{fmt_value(self.old, self.unit)} → {fmt_value(self.new, self.unit)}")
+        old, new = fmt_value(self.old, self.unit), fmt_value(self.new, self.unit)
+        decimals = 1
+        while old == new and decimals < 4 and self.old is not None and self.new is not None:
+            decimals += 1  # a move the printed precision hides: 84,0% → 84,0% says nothing
+            old = fmt_value(self.old, self.unit, decimals=decimals)
+            new = fmt_value(self.new, self.unit, decimals=decimals)
+        return f"{self.indicator_id} {short_name(self.unit_name)} {self.year}: {old} → {new}"
 
 
 @dataclass

@@ -236,3 +236,110 @@ def test_bad_paths_and_stores_say_what_to_do(tmp_path, returns, capsys):
     empty.mkdir()
     assert main(["collect", str(empty), "--store", str(tmp_path / "s.sqlite")]) == 0
     assert "Không có tệp .xlsx hay .csv nào" in capsys.readouterr().out
+
+
+def report_hashes(out: Path) -> dict[str, str]:
+    import hashlib
+
+    return {p.parent.name: hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted((out / "final").glob("*/report.html"))}
+
+
+@pytest.mark.slow
+def test_correction_on_the_demo_store_and_the_incremental_build(filled, tmp_path, capsys):
+    """The demo CSV collected, a rejected son_dong return, then a corrected one (3 cells);
+    build --data store.sqlite after each step (son_dong, yen_dung and the province, html)."""
+    import io
+
+    from rich.console import Console
+
+    from analysis.run.build import build
+
+    def small_build(out: Path) -> str:
+        console = Console(file=io.StringIO(), width=200)
+        status = build(db, assessment="final", unit="son_dong,yen_dung,province",
+                       formats=("html",), jobs=1, out=out, console=console)
+        log = console.file.getvalue()
+        assert status == 0, log
+        return log
+
+    db, out = tmp_path / "store.sqlite", tmp_path / "out"
+    assert [f.status for f in collect(config.DEMO_DATA_DIR, db).files] == ["accepted"]
+    assert "Đã dựng 3, không đổi 0" in small_build(out)
+    first = report_hashes(out)
+    assert set(first) == {"son_dong", "yen_dung", "bac_giang"}
+
+    # a rejected return changes the store file but not its current data: nothing is rebuilt
+    bad = tmp_path / "bad" / "2020_son_dong.xlsx"
+    bad.parent.mkdir()
+    shutil.copy(filled / bad.name, bad)
+    set_cell(bad, "TCCSĐ", "son_dong_an_minh_db", "members_total", -5)
+    assert [f.status for f in collect(bad, db).files] == ["rejected"]
+    log = small_build(out)
+    assert "không đổi từ lần dựng trước" in log and "Đã dựng" not in log
+    assert report_hashes(out) == first
+
+    # the corrected return: three cells against the demo CSV's rows
+    fixed = tmp_path / "fixed" / "2020_son_dong.xlsx"
+    fixed.parent.mkdir()
+    shutil.copy(filled / fixed.name, fixed)
+    r1 = set_cell(fixed, "TCCSĐ", "son_dong_an_minh_db", "inspections", 4)          # was 3
+    r2 = set_cell(fixed, "TCCSĐ", "son_dong_chu_hoa_db", "members_disciplined", 2)  # was 1
+    r3 = set_cell(fixed, "Thôn", "son_dong_an_minh_07", "head_is_member", "Không")  # was Có
+    capsys.readouterr()
+    report = collect(fixed, db)
+    out_text = capsys.readouterr().out
+    (f,) = report.files
+    assert f.status == "accepted" and f.rows == []
+    assert f.superseded == {("son_dong", 2020): 1}  # the demo folder, file 1
+    assert [c.line() for c in f.cells] == [
+        f"«2020_son_dong.xlsx», bảng TCCSĐ, dòng {r1}, cột «Cuộc kiểm tra, giám sát»: 3 → 4",
+        f"«2020_son_dong.xlsx», bảng TCCSĐ, dòng {r2}, cột «ĐV bị kỷ luật»: 1 → 2",
+        f"«2020_son_dong.xlsx», bảng Thôn, dòng {r3}, cột «Trưởng thôn là đảng viên»: Có → "
+        "Không"]
+    # By hand, 2020 from the demo CSV. Villages: 1 767 listed (1 500 with a party member as
+    # head; son_dong 141, 108) plus luc_ngan's summary row (374, 299; it sent no list):
+    # province T6 1 799 / 2 141 = 84,03% → 1 798 / 2 141 = 83,98% (one decimal would hide it);
+    # son_dong 108/141 = 76,6% → 107/141 = 75,9%. Inspections: 845 in the TCCSĐ rows + 299 in
+    # the summary rows of the units without TCCSĐ rows (cong_an 26, khoi_co_quan 58,
+    # khoi_doanh_nghiep 81, luc_ngan 113, quan_su 21) = 1 144 → 1 145.
+    villages = demo_csv("villages")
+    v20 = villages[villages["year"] == 2020]
+    assert (len(v20), (v20["head_is_member"] == "co").sum()) == (1767, 1500)
+    orgs, summ = demo_csv("organizations"), demo_csv("unit_summary")
+    o20, s20 = orgs[orgs["year"] == 2020], summ[summ["year"] == 2020]
+    no_rows = s20[~s20["unit_code"].isin(o20["reporting_unit"])]
+    assert sorted(no_rows["unit_code"]) == ["cong_an", "khoi_co_quan", "khoi_doanh_nghiep",
+                                            "luc_ngan", "quan_su"]
+    assert (o20["inspections"].sum(), no_rows["inspections"].sum()) == (845, 299)
+    disciplined = int(o20["members_disciplined"].sum() + no_rows["members_disciplined"].sum())
+    assert [m.line() for m in report.indicators] == [
+        "T6 Tỉnh Bắc Giang 2020: 84,03% → 83,98%",
+        "P10a Tỉnh Bắc Giang 2020: 1.144 → 1.145",
+        f"P10b Tỉnh Bắc Giang 2020: {disciplined} → {disciplined + 1}",
+        "T6 Sơn Động 2020: 76,6% → 75,9%",
+        "P10a Sơn Động 2020: 63 → 64",
+        "P10b Sơn Động 2020: 12 → 13"]
+    for m in report.indicators:
+        assert m.line() in out_text
+    # every version stays: the demo folder (current until now), the rejected return, this one
+    conn = store.connect(db, create=False)
+    cov = store.coverage_frame(conn)
+    conn.close()
+    mine = cov[(cov["unit_code"] == "son_dong") & (cov["year"] == 2020)]
+    assert mine[["version", "name", "status", "current"]].values.tolist() == [
+        [1, config.DEMO_DATA_DIR.name, "accepted", 0],
+        [2, "2020_son_dong.xlsx", "rejected", 0],
+        [3, "2020_son_dong.xlsx", "accepted", 1]]
+    others = cov[cov["unit_code"] != "son_dong"]
+    assert set(others["version"]) == {1} and set(others["current"]) == {1}
+
+    # Rebuilt: son_dong and the province (their figures moved), and yen_dung too: a unit's
+    # report places the unit among all reporting units (funnel and dot plots), draws the
+    # province's series and prints the data's fingerprint, all of which the correction moved.
+    log = small_build(out)
+    assert "Đã dựng 3, không đổi 0" in log
+    second = report_hashes(out)
+    assert all(second[u] != first[u] for u in first)
+    html = (out / "final" / "son_dong" / "report.html").read_text(encoding="utf-8")
+    assert "75,9" in html
