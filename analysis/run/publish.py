@@ -51,8 +51,15 @@ font-weight:bold}.muted{color:#666;font-size:.9em}
 """
 
 
-def index_html(review, planned: Sequence, formats: Sequence[str]) -> str:
-    """The index page: every report with its verdict summary and links (self-contained)."""
+#: The index's link to the collection status page (``python -m analysis status``).
+STATUS_LINK = ("<p><a href='status.html'>Tình hình thu nhận số liệu của các đơn vị</a> "
+               "(đơn vị nào đã gửi, chưa gửi, tệp có lỗi)</p>")
+
+
+def index_html(review, planned: Sequence, formats: Sequence[str],
+               status_link: bool = False) -> str:
+    """The index page: every report with its verdict summary and links (self-contained);
+    with ``status_link``, a link to ``status.html`` under the data line."""
     from analysis.present.formats import fmt_date
     from analysis.present.labels import VERDICTS, verdict_colour, verdict_symbol, verdict_word
     from analysis.reproducible import build_datetime
@@ -67,6 +74,8 @@ def index_html(review, planned: Sequence, formats: Sequence[str]) -> str:
         f"<p class='muted'>Dữ liệu: {esc(review.source_name)} (mã {esc(review.fingerprint)}); "
         f"dựng ngày {esc(fmt_date(build_datetime().date()))}.</p>",
     ]
+    if status_link:
+        parts.append(STATUS_LINK)
     by_assessment: dict[str, list] = {}
     for report in planned:
         by_assessment.setdefault(report.assessment_id, []).append(report)
@@ -126,7 +135,9 @@ def write_index(review, planned: Sequence, out_dir: Path, formats: Sequence[str]
     """Write ``index.html`` atomically."""
     from analysis.run.files import atomic_write_text
 
-    return atomic_write_text(out_dir / "index.html", index_html(review, planned, formats))
+    page = index_html(review, planned, formats,
+                      status_link=(Path(out_dir) / "status.html").is_file())
+    return atomic_write_text(out_dir / "index.html", page)
 
 
 def findings_for_unit(findings: pd.DataFrame, unit_code: str) -> pd.DataFrame:
