@@ -27,8 +27,13 @@ How the reading works
   found with numpy masks, and cells are converted once per distinct text and spread back over
   the rows, so a table of a million rows costs about as much as its distinct values. Files the
   C parser does not read exactly as Python's ``csv`` module does (quotes not closed, a field
-  over ``csv.field_size_limit()``, NUL characters…) are read row by row with ``csv`` as before;
+  over :data:`CSV_FIELD_LIMIT`, NUL characters…) are read row by row with ``csv`` as before;
   both paths give the same tables and findings (``tests/data/test_intake_speed.py``).
+* **Folders**: every ``.csv`` of the folder and of its sub-folders (one per year, say) to
+  :data:`MAX_FOLDER_DEPTH` is read; a file's name in findings and in the rows' ``_file``
+  keeps its sub-folder («2015/organizations.csv»), and one warning ``csv_in_subfolders``
+  says which sub-folders were read. Deeper folders, folders the suite wrote (a build's
+  output) and archives (``.zip``: unzip it) are named in a warning and not read.
 * **Sheets** are matched to tables by the table ``name`` or ``title_vi`` (``schema.match_key``);
   a sheet with another name is matched by its header row when that header holds every required
   column of exactly one table (warning ``sheet_matched_by_columns``). Several sheets (or CSV
@@ -45,7 +50,8 @@ How the reading works
 Rule ids (``Finding.rule``)
 ---------------------------
 File level: ``input_missing``, ``unreadable_format``, ``corrupt_file``, ``zip_bomb``,
-``read_failed``, ``encoding_cp1258``, ``encoding_unknown``, ``file_ignored``, ``unknown_sheet``,
+``read_failed``, ``encoding_cp1258``, ``encoding_unknown``, ``file_ignored``, ``folder_ignored``,
+``csv_in_subfolders``, ``archive_file``, ``unknown_sheet``,
 ``hidden_sheet``, ``sheet_matched_by_columns``, ``table_multiple_sheets``, ``no_tables``,
 ``no_data``, ``empty_sheet``, ``header_not_found``, ``data_in_template_sheet``.
 Columns: ``missing_column``, ``unknown_column``, ``unnamed_column``, ``duplicate_column``,
@@ -252,9 +258,9 @@ def read_input(path: str | Path) -> tuple[InputData, list[Finding]]:
             "số liệu bên dưới dòng tiêu đề (trong tệp mẫu: từ dòng 3) rồi kiểm tra lại.",
             file=name,
         ))
-    fingerprint = _fingerprint(files, folder=source.is_dir())
-    data = InputData(tables=tables, source=source, fingerprint=fingerprint,
-                     files=[p.name for p in sorted(files, key=lambda p: p.name)])
+    names = [p.relative_to(source).as_posix() if source.is_dir() else p.name for p in files]
+    fingerprint = _fingerprint(files, folder=source.is_dir(), names=names)
+    data = InputData(tables=tables, source=source, fingerprint=fingerprint, files=sorted(names))
     return data, findings
 
 
@@ -315,32 +321,83 @@ class _Reader:
 
     # files -------------------------------------------------------------------------------
     def read_folder(self, folder: Path) -> list[Path]:
-        csvs: list[Path] = []
+        """Read every ``.csv`` of ``folder`` and of its sub-folders (one per year, say, to
+        :data:`MAX_FOLDER_DEPTH`); a file's name in findings and provenance keeps its
+        sub-folder («2015/organizations.csv»). Returns the files read."""
+        csvs: list[tuple[Path, str]] = []
+        self._walk(folder, "", csvs)
+        for p, label in csvs:
+            self.read_file(p, label)
+        sub = sorted({label.rpartition("/")[0] for _, label in csvs if "/" in label})
+        if sub:
+            n = sum("/" in label for _, label in csvs)
+            shown = ", ".join(f"«{d}/»" for d in sub[:8]) + (" …" if len(sub) > 8 else "")
+            self.findings.append(Finding(
+                WARNING, "csv_in_subfolders",
+                f"Đã đọc cả {_int_vi(n)} tệp .csv trong {_int_vi(len(sub))} thư mục con của "
+                f"«{folder.name}»: {shown}. Trong các thông báo, tên tệp có kèm thư mục con "
+                f"(ví dụ «{next(lb for _, lb in csvs if '/' in lb)}»). Nếu thư mục con chứa "
+                "bản sao cũ, hãy chuyển nó ra khỏi thư mục số liệu.",
+                file=folder.name, extra={"folders": sub, "files": n},
+            ))
+        return [p for p, _ in csvs]
+
+    def _walk(self, folder: Path, prefix: str, csvs: list[tuple[Path, str]],
+              depth: int = 0) -> None:
         for p in sorted(folder.iterdir(), key=lambda p: p.name):
-            if p.name.startswith((".", "~$")) or not p.is_file():
+            label = f"{prefix}{p.name}"
+            if p.name.startswith((".", "~$")) or p.name == "__MACOSX":
+                continue
+            if p.is_dir():
+                if p.is_symlink():
+                    continue  # no loops, nothing outside the folder given
+                if p.name == "outputs" or any((p / m).exists() for m in _OUTPUT_MARKERS):
+                    self.findings.append(Finding(
+                        WARNING, "folder_ignored",
+                        f"Thư mục «{label}/» là kết quả do phần mềm tạo ra (báo cáo, bảng "
+                        "tổng hợp), không phải số liệu, nên không được đọc. Nên để kết quả ở "
+                        "ngoài thư mục số liệu.",
+                        file=label,
+                    ))
+                    continue
+                if depth + 1 > MAX_FOLDER_DEPTH:
+                    self.findings.append(Finding(
+                        WARNING, "folder_ignored",
+                        f"Thư mục «{label}/» nằm sâu quá {MAX_FOLDER_DEPTH} cấp nên các tệp "
+                        "trong đó không được đọc. Hãy chuyển các tệp .csv lên thư mục số liệu "
+                        "hoặc một thư mục con trực tiếp của nó.",
+                        file=label,
+                    ))
+                    continue
+                self._walk(p, f"{label}/", csvs, depth + 1)
+                continue
+            if not p.is_file():
                 continue
             if p.suffix.lower() == ".csv":
-                csvs.append(p)
+                csvs.append((p, label))
+            elif p.suffix.lower() in ARCHIVE_SUFFIXES:
+                self.findings.append(_archive_finding(label, in_folder=True))
             elif p.suffix.lower() in (*WORKBOOK_SUFFIXES, *_FORMAT_NAMES):
                 self.findings.append(Finding(
                     WARNING, "file_ignored",
-                    f"Tệp «{p.name}» không được đọc: trong một thư mục chỉ các tệp .csv được "
+                    f"Tệp «{label}» không được đọc: trong một thư mục chỉ các tệp .csv được "
                     "đọc. Muốn dùng bảng tính, hãy chỉ đường dẫn tới chính tệp .xlsx.",
-                    file=p.name,
+                    file=label,
                 ))
-        for p in csvs:
-            self.read_file(p)
-        return csvs
 
-    def read_file(self, path: Path) -> None:
-        name = path.name
+    def read_file(self, path: Path, label: str | None = None) -> None:
+        """Read one workbook or CSV; ``label`` is its name in findings (default its name)."""
+        name = label or path.name
         try:
             suffix = path.suffix.lower()
             if suffix in WORKBOOK_SUFFIXES:
                 self._read_workbook(path)
             elif suffix == ".csv":
-                sheets = _csv_sheets(path, self.findings)
+                sheets = _csv_sheets(path, self.findings, name)
                 self._dispatch(sheets, csv_file=True)
+            elif suffix in ARCHIVE_SUFFIXES:
+                members = _zip_members(path) if suffix == ".zip" else []
+                self.findings.append(_archive_finding(name, members))
             else:
                 fmt = _FORMAT_NAMES.get(suffix, f"«{suffix or 'không có đuôi'}»")
                 self.findings.append(Finding(
@@ -492,6 +549,51 @@ class _Reader:
 
 
 # --- workbook sources -----------------------------------------------------------------------
+#: Archives: unpacked by the user, never by the reader.
+ARCHIVE_SUFFIXES = {".zip": "ZIP", ".rar": "RAR", ".7z": "7-Zip", ".gz": "gzip", ".tar": "tar"}
+
+
+def _archive_finding(name: str, members: list[str] | None = None, renamed: bool = False,
+                     in_folder: bool = False) -> Finding:
+    """The finding for a compressed archive given as data: unzip it, do not re-save it."""
+    inside = ""
+    if members:
+        shown = [m for m in members if not m.endswith("/")][:5]
+        inside = f" (chứa {', '.join(f'«{m}»' for m in shown)}{' …' if len(members) > 5 else ''})"
+    if renamed:
+        return Finding(
+            ERROR, "archive_file",
+            f"Tệp «{name}» không phải bảng tính Excel mà là một tệp nén (.zip) bị đổi đuôi"
+            f"{inside}. Hãy đổi đuôi tệp thành .zip, giải nén, rồi chỉ đường dẫn tới tệp .xlsx "
+            "hoặc thư mục các tệp .csv bên trong.",
+            file=name,
+        )
+    kind = ARCHIVE_SUFFIXES.get(Path(name).suffix.lower(), "")
+    if in_folder:
+        return Finding(
+            WARNING, "file_ignored",
+            f"Tệp «{name}» là tệp nén {kind} nên không được đọc. Nếu trong đó có số liệu, hãy "
+            "giải nén vào thư mục này (các tệp .csv trong thư mục con cũng được đọc).",
+            file=name,
+        )
+    return Finding(
+        ERROR, "archive_file",
+        f"Tệp «{name}» là tệp nén {kind}{inside}, không phải bảng tính. Hãy giải nén, rồi chỉ "
+        "đường dẫn tới tệp .xlsx hoặc thư mục các tệp .csv bên trong (không cần lưu lại bằng "
+        "Excel).",
+        file=name,
+    )
+
+
+def _zip_members(path: Path) -> list[str]:
+    """Names inside a zip archive (nothing extracted), or [] when it is not one."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return [unicodedata.normalize("NFC", n) for n in zf.namelist()]
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return []
+
+
 def _check_workbook_file(path: Path) -> Finding | None:
     """Refuse files that are not zip workbooks, and zip bombs, before openpyxl sees them."""
     name = path.name
@@ -532,6 +634,10 @@ def _check_workbook_file(path: Path) -> Finding | None:
             "kiểm tra lại tệp, xóa các dòng, cột thừa hoặc chia số liệu thành nhiều tệp.",
             file=name,
         )
+    # a zip of other files renamed .xlsx (no workbook part; ODS has its «mimetype»)
+    names = [i.filename for i in infos]
+    if not any(n.startswith("xl/") or n in ("[Content_Types].xml", "mimetype") for n in names):
+        return _archive_finding(name, names, renamed=True)
     return None
 
 
@@ -684,22 +790,24 @@ def _decode(data: bytes, name: str, findings: list[Finding]) -> str:
         return data.decode("utf-8", errors="replace")
 
 
-def _drop_nul(text: str, path: Path, findings: list[Finding]) -> str:
+def _drop_nul(text: str, path: Path, findings: list[Finding], name: str | None = None
+              ) -> str:
     """``text`` without its NUL characters, and a warning saying how many and from which line.
 
     A file copied from a failing USB stick, or saved while the disk filled up, holds runs of
     NUL bytes (often a whole block at its end). They are no data: the rows read without them,
     and a row they cut through gets the cell findings it deserves.
     """
+    name = name or path.name
     n = text.count("\x00")
     at = text.index("\x00")
     line = text.count("\n", 0, at) + 1 if "\n" in text else text.count("\r", 0, at) + 1
     findings.append(Finding(
         WARNING, "nul_bytes",
-        f"Tệp «{path.name}» có {_int_vi(n)} ký tự rỗng (NUL, \\x00), từ dòng {line}: thường "
+        f"Tệp «{name}» có {_int_vi(n)} ký tự rỗng (NUL, \\x00), từ dòng {line}: thường "
         "do tệp bị hỏng khi chép qua USB hoặc lưu dở. Các ký tự này đã được bỏ đi khi đọc; hãy "
         "kiểm tra số liệu của tệp, tốt nhất lấy lại bản gốc.",
-        file=path.name, sheet=path.stem, row=line,
+        file=name, sheet=path.stem, row=line,
     ))
     return text.replace("\x00", "")
 
@@ -723,36 +831,92 @@ def _sniff_delimiter(text: str) -> str:
     return best
 
 
-def _csv_sheets(path: Path, findings: list[Finding]) -> list[_Sheet]:
-    text = _decode(path.read_bytes(), path.name, findings)
+def _csv_sheets(path: Path, findings: list[Finding], name: str | None = None
+                ) -> list[_Sheet]:
+    """The CSV file as one sheet (named by its stem); ``name`` is the file's name in findings
+    and provenance (with its sub-folder), ``path.name`` by default."""
+    name = name or path.name
+    text = _decode(path.read_bytes(), name, findings)
     if "\x00" in text:
-        text = _drop_nul(text, path, findings)
+        text = _drop_nul(text, path, findings, name)
     delim = _sniff_delimiter(text)
     grid = _csv_grid(text, delim)
     if grid is not None:
         head = [(i + 1, grid.row(i)) for i in range(min(grid.nrows, HEADER_SCAN_ROWS + 1))]
-        return [_Sheet(file=path.name, sheet=path.stem, head=head, rows=grid.rows, grid=grid)]
+        return [_Sheet(file=name, sheet=path.stem, head=head, rows=grid.rows, grid=grid)]
     # Slow path, row by row: files the C parser does not read exactly as ``csv`` does
     # (quotes not closed, fields over the size limit, NUL characters, a leading BOM…).
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
-    records: list[tuple] = []
-    try:
-        records.extend(tuple(r) for r in reader)
-    except csv.Error as exc:
-        detail = ("có một ô dài quá mức cho phép" if "field larger" in str(exc)
-                  else "sai định dạng CSV, thường do dấu ngoặc kép không đóng")
+    records, too_long = _csv_records(text, delim, name, path.stem, findings)
+    if too_long:
+        lines = ", ".join(str(n) for n in too_long[:5]) + (" …" if len(too_long) > 5 else "")
+        what = "dòng" if len(too_long) == 1 else f"{_int_vi(len(too_long))} dòng"
         findings.append(Finding(
             ERROR, "corrupt_file",
-            f"Tệp «{path.name}» có dòng không đọc được (dòng {reader.line_num}: {detail}); chỉ "
-            "đọc được các dòng phía trên. Hãy mở tệp bằng Excel, kiểm tra dòng này rồi lưu lại.",
-            file=path.name, sheet=path.stem, row=reader.line_num,
+            f"Tệp «{name}» có {what} không đọc được (dòng {lines}: có một ô dài quá "
+            f"{_int_vi(CSV_FIELD_LIMIT)} ký tự); {'dòng' if len(too_long) == 1 else 'các dòng'} "
+            "này bị bỏ qua, các dòng khác vẫn được đọc. Hãy mở tệp bằng Excel, kiểm tra rồi "
+            "lưu lại.",
+            file=name, sheet=path.stem, row=too_long[0], extra={"rows": too_long},
         ))
 
     def rows() -> Iterator[tuple[int, tuple]]:
         return enumerate(records, start=1)
 
     head = list(enumerate(records[: HEADER_SCAN_ROWS + 1], start=1))
-    return [_Sheet(file=path.name, sheet=path.stem, head=head, rows=rows)]
+    return [_Sheet(file=name, sheet=path.stem, head=head, rows=rows)]
+
+
+#: Longest CSV field read, in characters (``csv``'s own default is 131,072: a 200,000-character
+#: note would stop the file there). A longer field loses its line only, with an error.
+CSV_FIELD_LIMIT = 1 << 20
+#: A quoted cell running over several lines and longer than this (``csv``'s own default
+#: limit) is taken for a quote left open, as before the limit was raised.
+_CSV_QUOTED_LINES_LIMIT = 131_072
+
+
+def _csv_records(text: str, delim: str, name: str, sheet: str, findings: list[Finding]
+                 ) -> tuple[list[tuple], list[int]]:
+    """Records of ``text`` read by ``csv`` (fields up to :data:`CSV_FIELD_LIMIT`), and the
+    record numbers of the lines left out for a longer field (each kept as an empty record,
+    so the rows below keep their numbers). Any other CSV error stops the reading there, with
+    an error ``corrupt_file``."""
+    records: list[tuple] = []
+    too_long: list[int] = []
+    saved = csv.field_size_limit()
+    csv.field_size_limit(CSV_FIELD_LIMIT)
+
+    def broken(line: int) -> None:
+        findings.append(Finding(
+            ERROR, "corrupt_file",
+            f"Tệp «{name}» có dòng không đọc được (dòng {line}: sai định dạng CSV, thường do "
+            "dấu ngoặc kép không đóng); chỉ đọc được các dòng phía trên. Hãy mở tệp bằng "
+            "Excel, kiểm tra dòng này rồi lưu lại.",
+            file=name, sheet=sheet, row=line,
+        ))
+
+    try:
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
+        while True:
+            start = reader.line_num + 1  # the line the next record starts on
+            try:
+                rec = tuple(next(reader))
+            except StopIteration:
+                break
+            except csv.Error as exc:
+                if "field larger" in str(exc) and reader.line_num == start:
+                    records.append(())  # one line, one over-long cell: that line only
+                    too_long.append(len(records))
+                    continue
+                broken(start)  # a quote left open runs over the lines below
+                break
+            if reader.line_num > start and any(
+                    len(v) > _CSV_QUOTED_LINES_LIMIT and ("\n" in v or "\r" in v) for v in rec):
+                broken(start)  # the same, read to the end of a smaller file
+                break
+            records.append(rec)
+    finally:
+        csv.field_size_limit(saved)
+    return records, too_long
 
 
 #: The fast CSV path gives up (and the row-by-row reader is used) when padding ragged rows to
@@ -869,8 +1033,8 @@ def _csv_grid(text: str, delim: str) -> _Grid | None:
 
     The C parser reads the same records and fields as ``csv.reader`` (default dialect, checked
     by a differential test) except in cases refused here: a BOM left at the start (pandas drops
-    it), NUL characters, text that is not valid Unicode, a field over ``csv.field_size_limit()``
-    (``csv`` stops there with an error), a quoted field running over several lines with more
+    it), NUL characters, text that is not valid Unicode, a field over :data:`CSV_FIELD_LIMIT`
+    (``csv`` leaves its line out with an error), a quoted field running over several lines with more
     fields than any single line, and any error of the C parser (quotes not closed…).
     """
     if not text or text[0] == "\ufeff" or "\x00" in text:
@@ -899,7 +1063,7 @@ def _csv_grid(text: str, delim: str) -> _Grid | None:
     nrows = len(frame)
     if not nrows:
         return None
-    limit = csv.field_size_limit()
+    limit = CSV_FIELD_LIMIT
     check_size = len(text) >= limit
     codes: list[np.ndarray] = []
     uniques: list[np.ndarray] = []
@@ -987,6 +1151,11 @@ def _find_header(head: list[tuple[int, tuple]], table_name: str) -> tuple[int, t
     return None
 
 
+#: Sub-folders of a CSV folder read (``2015/`` … is depth 1); deeper ones are named, not read.
+MAX_FOLDER_DEPTH = 2
+#: A sub-folder holding one of these was written by the suite (``analysis.run.build``, a
+#: report): its tables are results, never read as data.
+_OUTPUT_MARKERS = (".build-manifest.json", ".manifest.json")
 #: Rows of a template sheet (instructions, lists, cover) looked through for pasted data.
 TEMPLATE_SHEET_SCAN_ROWS = 5000
 
@@ -1967,7 +2136,9 @@ def _to_code(col: schema.Column, c: _Cells, issues: list[_Issue]) -> tuple[Any, 
         good = (lower.str.fullmatch(schema.CODE_PATTERN.pattern).fillna(False).to_numpy(bool)
                 & (lower.str.len() <= CODE_MAX_CHARS).to_numpy(dtype=bool))
         # only codes that lower case makes valid: «=HYPERLINK(…)» is refused, not lowered
-        upper = (s != lower).to_numpy(dtype=bool) & good
+        # nor is Excel's escaped «_» («_x005F_», undone after reading) an upper-case code
+        shown = s.str.replace("_x005F_", ESCAPED_UNDERSCORE, regex=False)
+        upper = (shown != lower).to_numpy(dtype=bool) & good
         if upper.any():
             issues.append(_Issue(WARNING, "code_uppercase", col.name, np.flatnonzero(has)[upper],
                                  _msg("Mã viết hoa, đã chuyển thành chữ thường (ví dụ «{v}»); "
@@ -2001,11 +2172,13 @@ def _to_text(c: _Cells) -> tuple[Any, np.ndarray]:
 
 
 # --- fingerprint ------------------------------------------------------------------------------
-def _fingerprint(files: list[Path], folder: bool) -> str:
+def _fingerprint(files: list[Path], folder: bool, names: list[str] | None = None) -> str:
+    """Content hash of the files read (in a folder: with their names, sub-folder included)."""
     h = hashlib.sha256()
-    for p in sorted(files, key=lambda p: p.name):
+    names = [p.name for p in files] if names is None else names
+    for name, p in sorted(zip(names, files, strict=True), key=lambda np_: np_[0]):
         if folder:
-            h.update(p.name.encode("utf-8") + b"\0")
+            h.update(name.encode("utf-8") + b"\0")
         try:
             with open(p, "rb") as fh:
                 while chunk := fh.read(1 << 20):

@@ -651,12 +651,15 @@ def test_empty_folder(tmp_path):
 def test_malformed_csv_line(tmp_path):
     folder = tmp_path / "csv"
     folder.mkdir()
-    text = "old_code,new_code,effective_year\na,b,2019\n\"" + "c" * 200_000 + "\",b,2019\n"
+    # over the reader's field limit (1 MiB characters; 200,000 are read): that line only is lost
+    text = ("old_code,new_code,effective_year\na,b,2019\n\"" + "c" * 1_100_000
+            + "\",b,2019\nd,b,2019\n")
     (folder / "crosswalk.csv").write_text(text, encoding="utf-8")
     data, findings = read_input(folder)
     f = only(findings, "corrupt_file")
     assert f.severity == ERROR and f.row == 3 and "dòng 3" in f.message
-    assert data.tables["crosswalk"]["old_code"].tolist() == ["a"]
+    assert data.tables["crosswalk"]["old_code"].tolist() == ["a", "d"]
+    assert data.tables["crosswalk"]["_row"].tolist() == [2, 4]
 
 
 def test_unknown_csv_in_a_folder(tmp_path):

@@ -118,6 +118,100 @@ def _(inp: Input, tmp: Path) -> Built:
     ])
 
 
+# --- class 4: CSV files in sub-folders -------------------------------------------------------
+def _by_year(inp: Input, folder: Path, years: dict[str, str]) -> dict[str, int]:
+    """Write the slice with each yearly table split into ``<sub-folder>/<table>.csv`` per
+    year (``years``: year → sub-folder); units and mergers stay at the top. Returns the
+    number of rows written per file."""
+    written = {}
+    top = Input(LIGHT)
+    top.rows = {t: inp.rows[t] for t in ("units", "crosswalk")}
+    top.header = inp.header
+    top.csv_folder(folder)
+    for year, sub in years.items():
+        part = Input(LIGHT)
+        part.header = inp.header
+        part.rows = {t: [r for r in inp.rows[t] if r["year"] == year]
+                     for t in ("organizations", "unit_summary")}
+        part.cells = {(t, part.rows[t].index(inp.rows[t][i]), c): v
+                      for (t, i, c), v in inp.cells.items()
+                      if t in part.rows and inp.rows[t][i]["year"] == year}
+        part.csv_folder(folder / sub)
+        for t, rows in part.rows.items():
+            written[f"{sub}/{t}.csv"] = len(rows)
+    return written
+
+
+def _joined(title: str, table: str, subs: list[str]) -> Expect:
+    where = ", ".join(f"«{table}» ({s}/{table}.csv)" for s in subs)
+    return Expect(WARNING, "table_multiple_sheets", f"{subs[0]}/{table}.csv", table, None, "",
+                  f"Bảng «{title}» được ghép từ {len(subs)} nơi: {where}.")
+
+
+@CASES.add("csv_one_folder_per_year")
+def _(inp: Input, tmp: Path) -> Built:
+    """2019/ and 2020/ each hold that year's organizations.csv and unit_summary.csv: all
+    read, the numbers exact, each row's file keeps its sub-folder."""
+    folder = tmp / "so_lieu"
+    written = _by_year(inp, folder, {"2019": "2019", "2020": "2020"})
+    assert len(written) == 4
+    return Built(folder, [
+        Expect(WARNING, "csv_in_subfolders", "so_lieu", "", None, "",
+               "Đã đọc cả 4 tệp .csv trong 2 thư mục con của «so_lieu»: «2019/», «2020/». "
+               "Trong các thông báo, tên tệp có kèm thư mục con (ví dụ "
+               "«2019/organizations.csv»)."),
+        _joined("TCCSĐ", "organizations", ["2019", "2020"]),
+        _joined("Tổng hợp", "unit_summary", ["2019", "2020"]),
+    ], numbers=inp)
+
+
+@CASES.add("csv_year_folders_a_bad_cell_a_workbook_and_a_deep_copy")
+def _(inp: Input, tmp: Path) -> Built:
+    """«nam_2020/» holds a «mười» in a count: the error names «nam_2020/organizations.csv»
+    and the row in that file. A workbook beside the CSV is named and skipped; a copy three
+    folders down is named and not read (so nothing is counted twice)."""
+    i = inp.first("organizations", lambda r: r["year"] == "2020")
+    k = [j for j, r in enumerate(inp.rows["organizations"]) if r["year"] == "2020"].index(i)
+    inp.cells[("organizations", i, "admissions")] = "mười"
+    folder = tmp / "so_lieu"
+    _by_year(inp, folder, {"2019": "nam_2019", "2020": "nam_2020"})
+    (folder / "nam_2019" / "ban_sao.xlsx").write_bytes(b"PK")
+    deep = folder / "luu_tru" / "cu" / "2018"
+    deep.mkdir(parents=True)
+    (deep / "organizations.csv").write_bytes(
+        (folder / "nam_2019" / "organizations.csv").read_bytes())
+    return Built(folder, [
+        Expect(ERROR, "not_a_number", "nam_2020/organizations.csv", "organizations",
+               Input.excel_row(k), "admissions", "«mười» không phải là số"),
+        Expect(WARNING, "file_ignored", "nam_2019/ban_sao.xlsx", "", None, "",
+               "Tệp «nam_2019/ban_sao.xlsx» không được đọc"),
+        Expect(WARNING, "folder_ignored", "luu_tru/cu/2018", "", None, "",
+               "Thư mục «luu_tru/cu/2018/» nằm sâu quá 2 cấp nên các tệp trong đó không được "
+               "đọc."),
+        Expect(WARNING, "csv_in_subfolders", "so_lieu", "", None, "",
+               "Đã đọc cả 4 tệp .csv trong 2 thư mục con của «so_lieu»: «nam_2019/», "
+               "«nam_2020/»."),
+        _joined("TCCSĐ", "organizations", ["nam_2019", "nam_2020"]),
+        _joined("Tổng hợp", "unit_summary", ["nam_2019", "nam_2020"]),
+    ], allow=frozenset({"summary_detail_mismatch"}))
+
+
+@CASES.add("build_outputs_inside_the_csv_folder")
+def _(inp: Input, tmp: Path) -> Built:
+    """A build written into the data folder (``--out so_lieu/ket_qua``): its summary.csv holds
+    every column of the summary sheet, and would double the district if read. The folder is
+    named and skipped; the numbers stay exact."""
+    folder = inp.csv_folder(tmp / "so_lieu")
+    out = folder / "ket_qua"
+    (out / "tables").mkdir(parents=True)
+    (out / ".build-manifest.json").write_text("{}", encoding="utf-8")
+    (out / "tables" / "summary.csv").write_bytes((folder / "unit_summary.csv").read_bytes())
+    return Built(folder, [Expect(
+        WARNING, "folder_ignored", "ket_qua", "", None, "",
+        "Thư mục «ket_qua/» là kết quả do phần mềm tạo ra (báo cáo, bảng tổng hợp), không phải "
+        "số liệu, nên không được đọc.")], numbers=inp)
+
+
 # --- the tests --------------------------------------------------------------------------------
 @pytest.mark.parametrize("case_id", CASES.ids())
 def test_placement_case(case_id, tmp_path):
@@ -132,6 +226,16 @@ def test_placement_case(case_id, tmp_path):
             assert row["source"] == "summary"
             for col in ("orgs_total", "members_total", "admissions"):
                 assert int(row[col]) == int(r[col]), (r["year"], col)
+    if case_id.startswith("csv_"):
+        orgs = result.data.tables["organizations"]
+        files = set(zip(orgs["year"].astype(int), orgs["_file"], strict=True))
+        sub = "" if case_id == "csv_one_folder_per_year" else "nam_"
+        assert files == {(2019, f"{sub}2019/organizations.csv"),
+                         (2020, f"{sub}2020/organizations.csv")}
+        assert result.data.files == sorted([
+            "crosswalk.csv", "units.csv", *(f"{sub}{y}/{t}.csv" for y in (2019, 2020)
+                                            for t in ("organizations", "unit_summary"))])
+        assert len(orgs) == len(Input(LIGHT).rows["organizations"])
 
 
 def test_the_template_and_its_instructions_are_not_data(tmp_path):

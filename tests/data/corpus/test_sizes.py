@@ -81,7 +81,8 @@ def _(inp: Input, tmp: Path) -> Built:
         Expect(ERROR, "corrupt_file", "organizations.csv", "organizations",
                inp.excel_row(last), "",
                f"Tệp «organizations.csv» có dòng không đọc được (dòng {inp.excel_row(last)}: có "
-               "một ô dài quá mức cho phép); chỉ đọc được các dòng phía trên."),
+               "một ô dài quá 1.048.576 ký tự); dòng này bị bỏ qua, các dòng khác vẫn được "
+               "đọc."),
         Expect(WARNING, "unknown_column", "organizations.csv", "organizations", 1, "ghi_chu",
                "Cột «ghi_chu» không có trong mẫu, bỏ qua."),
     ], allow=MISMATCH)
