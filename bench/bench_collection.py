@@ -5,8 +5,10 @@ Prints (seconds, best of ``--repeat``):
 * writing the 14 pre-filled workbooks of one year (``template --unit all``);
 * reading a folder of the 14 returned workbooks (filled from the demo data, values only) with
   ``read_input``, and validating it (``validate_input``: reading + rules);
+* collecting the folder of the 14 returned workbooks into a new store
+  (:func:`analysis.run.collect.collect`: reading, the rules in the store's context, recording);
 * validating the demo CSV folder once, the reference of issue 10's target for ``collect``
-  (≤ 2× the CSV validation).
+  (≤ 2× the CSV validation), and the ratio.
 
 Run: ``.venv/bin/python bench/bench_collection.py [--year 2020] [--repeat 3]``.
 """
@@ -14,6 +16,7 @@ Run: ``.venv/bin/python bench/bench_collection.py [--year 2020] [--repeat 3]``.
 from __future__ import annotations
 
 import argparse
+import io
 import sys
 import tempfile
 import time
@@ -22,11 +25,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "data"))
 
 from fillin import fill_workbook  # noqa: E402
+from rich.console import Console  # noqa: E402
 
 from analysis import config  # noqa: E402
 from analysis.data import prefill  # noqa: E402
 from analysis.data.intake import read_input  # noqa: E402
 from analysis.data.validate import validate_input  # noqa: E402
+from analysis.run.collect import collect  # noqa: E402
 
 
 def _best(fn, repeat: int) -> float:
@@ -53,6 +58,14 @@ def main() -> int:
             fill_workbook(path, tables, back / path.name)
         t_read = _best(lambda: read_input(back), args.repeat)
         t_valid = _best(lambda: validate_input(back), args.repeat)
+        stores = iter(Path(tmp) / f"store{i}.sqlite" for i in range(args.repeat))
+        quiet = Console(file=io.StringIO())
+
+        def collect_once() -> None:
+            report = collect(back, next(stores), console=quiet)
+            assert len(report.accepted) == 14, [f.name for f in report.rejected]
+
+        t_collect = _best(collect_once, args.repeat)
         t_csv = _best(lambda: validate_input(config.DEMO_DATA_DIR), args.repeat)
         t_csv_read = _best(lambda: read_input(config.DEMO_DATA_DIR), args.repeat)
     print(f"write 14 pre-filled workbooks ({args.year}): {t_write:6.2f} s")
@@ -60,7 +73,9 @@ def main() -> int:
     print(f"validate 14 returned workbooks:           {t_valid:6.2f} s")
     print(f"read demo CSV folder (all years):         {t_csv_read:6.2f} s")
     print(f"validate demo CSV folder (all years):     {t_csv:6.2f} s")
+    print(f"collect 14 returned workbooks (new store): {t_collect:6.2f} s")
     print(f"returns validation / CSV validation:      {t_valid / t_csv:6.2f} x")
+    print(f"collect / CSV validation (target <= 2):    {t_collect / t_csv:6.2f} x")
     return 0
 
 

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import dataclasses
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -144,10 +144,13 @@ def mixed_folder_finding(folder: Path) -> Finding | None:
     return None
 
 
-def read_returns(source: Path | Iterable[Path]) -> tuple[intake.InputData, list[Finding]]:
+def read_returns(source: Path | Iterable[Path], covers_read: Mapping[Path, Cover | None]
+                 | None = None) -> tuple[intake.InputData, list[Finding]]:
     """Read a folder (or a list) of returned workbooks; return the stacked tables and findings.
 
-    Never raises on user input (as :func:`analysis.data.intake.read_input`).
+    ``covers_read``: covers the caller already read (:func:`read_cover`), by path, so that a
+    file's cover is not read twice. Never raises on user input (as
+    :func:`analysis.data.intake.read_input`).
     """
     if isinstance(source, (str, Path)):
         folder = Path(source)
@@ -160,7 +163,7 @@ def read_returns(source: Path | Iterable[Path]) -> tuple[intake.InputData, list[
     covers: dict[str, Cover] = {}
     seen: dict[tuple[str, int | None], str] = {}
     for path in files:
-        cover = read_cover(path)
+        cover = covers_read[path] if covers_read and path in covers_read else read_cover(path)
         data, found = intake.read_input(path)  # «_x005f_» unescaped there
         if cover is not None and cover.unit_code:
             key = (cover.unit_code, cover.year)

@@ -164,7 +164,7 @@ def read_submission(path: Path, sha: str, size: int) -> tuple[store.Submission, 
 
     cover = returns.read_cover(path) if path.is_file() else None
     if cover is not None and cover.unit_code:
-        data, findings = returns.read_returns([path])
+        data, findings = returns.read_returns([path], covers_read={path: cover})
         sub = store.Submission(
             name=path.name, sha256=sha, size=size, kind="return", tables=data.tables,
             findings=list(findings), unit_code=cover.unit_code, cover_year=cover.year,
