@@ -187,3 +187,25 @@ def test_a_real_workbook_dated_by_its_own_property(tmp_path, capsys):
     mine = rows[(rows["unit_code"] == "cong_an") & (rows["year"] == 2020)]
     assert as_tuples(mine) == [("cong_an", 2020, "Đã nhận", "2020_cong_an.xlsx", 1, 0, 0,
                                 "14/01/2021 16:45", 1)]
+
+
+def test_the_build_index_links_the_status_page_as_status_does(tmp_path):
+    from types import SimpleNamespace
+
+    from analysis.run.publish import write_index
+    from analysis.run.status import link_from_index
+
+    review = SimpleNamespace(source_name="store.sqlite", fingerprint="abc123", is_country=False)
+    index = write_index(review, [], tmp_path, ("html",))
+    before = index.read_text(encoding="utf-8")
+    assert "status.html" not in before
+    assert link_from_index(index)  # status run after the build: the link is added
+    added = index.read_text(encoding="utf-8")
+    (tmp_path / "status.html").write_text("<html></html>", encoding="utf-8")
+    write_index(review, [], tmp_path, ("html",))  # a build after status: the same page
+    assert index.read_text(encoding="utf-8") == added
+    assert added.count("href='status.html'") == 1
+    lines = added.splitlines(keepends=True)
+    at = next(i for i, line in enumerate(lines) if "status.html" in line)
+    assert lines[at - 1].startswith("<p class='muted'>Dữ liệu: store.sqlite (mã abc123)")
+    assert "".join(lines[:at] + lines[at + 1:]) == before
