@@ -7,11 +7,13 @@ input: every problem is a :class:`~analysis.data.findings.Finding`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import pandas as pd
 
 from analysis import params
+from analysis.data import schema
 from analysis.data.findings import ERROR, Finding, findings_frame, has_errors
 
 
@@ -85,7 +87,44 @@ def validate_input(path: str | Path) -> ValidationResult:
     plan = params.plan()
     refused = [(f.file, f.sheet, f.row, f.column) for f in findings
                if f.severity == ERROR and f.row is not None and f.column]
-    result.findings.extend(check_rules(data.tables, summary=summary, plan=plan, detail=detail,
-                                       refused=refused))
+    found = check_rules(data.tables, summary=summary, plan=plan, detail=detail, refused=refused)
+    result.findings.extend(_without_follow_ons(found, refused))
     result.completeness = completeness_table(data.tables, summary, plan)
     return result
+
+
+def _column_names(header: str) -> frozenset[str]:
+    """Schema column names a header of a file stands for (its code or Vietnamese header)."""
+    return _header_index().get(schema.match_key(header), frozenset())
+
+
+@cache
+def _header_index() -> dict[str, frozenset[str]]:
+    out: dict[str, set[str]] = {}
+    for table in schema.tables().values():
+        for c in table.columns:
+            for label in (c.name, c.header_vi):
+                out.setdefault(schema.match_key(label), set()).add(c.name)
+    return {k: frozenset(v) for k, v in out.items()}
+
+
+def _without_follow_ons(found: list[Finding], refused: list[tuple[str, str, int, str]]
+                        ) -> list[Finding]:
+    """``found`` without the warnings about a cell the reader refused with an error.
+
+    A refused cell reads as empty: a rule would then warn that it is empty («chưa ghi mã
+    xã» after «=HYPERLINK(…)» was refused as a commune code). The reader's error says it all.
+    Errors of the rules are kept.
+    """
+    if not refused:
+        return found
+    cells: dict[tuple[str, str, int], set[str]] = {}
+    for file, sheet, row, column in refused:
+        cells.setdefault((file, sheet, row), set()).update(_column_names(column))
+
+    def follow_on(f: Finding) -> bool:
+        names = cells.get((f.file, f.sheet, f.row)) if f.row is not None else None
+        return (f.severity != ERROR and bool(names) and bool(f.column)
+                and bool(names & _column_names(f.column)))
+
+    return [f for f in found if not follow_on(f)]

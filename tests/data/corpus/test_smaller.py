@@ -83,6 +83,18 @@ def _(inp: Input, tmp: Path) -> Built:
     ], allow=frozenset({"required_empty", *MISMATCH}))
 
 
+@CASES.add("formula_in_a_commune_code_no_follow_on_warning")
+def _(inp: Input, tmp: Path) -> Built:
+    """«=HYPERLINK(…)» as the commune of a commune TCCSĐ: the code is refused, and the row is
+    not also told that its commune code is missing (it was given, and refused)."""
+    i = inp.first("organizations", lambda r: r["org_type"] == "xa")
+    link = '=HYPERLINK("http://example.com","Xã")'
+    inp.cells[("organizations", i, "commune_code")] = link
+    return Built(inp.csv_folder(tmp / "csv"), [Expect(
+        ERROR, "code_invalid", ORGS, "organizations", inp.excel_row(i), "commune_code",
+        f"Mã «{link}» không hợp lệ")], allow=MISMATCH, numbers=inp)
+
+
 # --- archives ---------------------------------------------------------------------------------
 @CASES.add("zip_given_instead_of_the_workbook")
 def _(inp: Input, tmp: Path) -> Built:
