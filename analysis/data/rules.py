@@ -1043,6 +1043,8 @@ def _looked_in(tables: Any) -> str:
         places = frame[["_file", "_sheet"]].astype(str).drop_duplicates()
         found += [f"bảng «{sh}» của tệp «{f}»" if sh != name else f"tệp «{f}»"
                   for f, sh in places.itertuples(index=False)]
+    if len(found) > 6:  # one folder per year: the first few, and how many more
+        found = [*found[:5], f"và {fmt_int(len(found) - 5)} tệp, bảng khác"]
     out = f"Đã tìm trong: {'; '.join(found)}." if found else ""
     if absent:
         out += (f" Không tìm thấy bảng {' hay '.join(absent)} có số liệu (bảng có thể bị đặt "

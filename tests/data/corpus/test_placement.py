@@ -196,6 +196,34 @@ def _(inp: Input, tmp: Path) -> Built:
     ], allow=frozenset({"summary_detail_mismatch"}))
 
 
+@CASES.add("organizations_split_over_seven_folders")
+def _(inp: Input, tmp: Path) -> Built:
+    """The TCCSĐ rows split over «phan_1/» … «phan_7/» (17 rows each), the rest at the top:
+    all read, numbers exact; a missing year lists the first five places and how many more."""
+    folder = tmp / "so_lieu"
+    top = Input(LIGHT)
+    top.header, top.rows = inp.header, {t: inp.rows[t] for t in inp.rows if t != "organizations"}
+    top.csv_folder(folder)
+    orgs = inp.rows["organizations"]
+    assert len(orgs) == 7 * 17
+    for k in range(7):
+        part = Input(LIGHT)
+        part.header, part.rows = inp.header, {"organizations": orgs[17 * k:17 * (k + 1)]}
+        part.csv_folder(folder / f"phan_{k + 1}")
+    shown = "; ".join(f"tệp «phan_{k}/organizations.csv»" for k in range(1, 6))
+    looked = f"Đã tìm trong: {shown}; và 3 tệp, bảng khác."
+    subs = ", ".join(f"«phan_{k}/»" for k in range(1, 8))
+    where = ", ".join(f"«organizations» (phan_{k}/organizations.csv)" for k in range(1, 8))
+    return Built(folder, [
+        *(_missing("unit_summary.csv", y, looked, "unit_summary")
+          for y in PLAN_YEARS if y < 2019),
+        Expect(WARNING, "csv_in_subfolders", "so_lieu", "", None, "",
+               f"Đã đọc cả 7 tệp .csv trong 7 thư mục con của «so_lieu»: {subs}."),
+        Expect(WARNING, "table_multiple_sheets", "phan_1/organizations.csv", "organizations",
+               None, "", f"Bảng «TCCSĐ» được ghép từ 7 nơi: {where}."),
+    ], numbers=inp)
+
+
 @CASES.add("build_outputs_inside_the_csv_folder")
 def _(inp: Input, tmp: Path) -> Built:
     """A build written into the data folder (``--out so_lieu/ket_qua``): its summary.csv holds
