@@ -890,7 +890,9 @@ def _rule_question(row: pd.Series) -> Any:
     total = row.get(RULE_TOTAL)
     if total is None or pd.isna(total) or total == 0:
         return pd.NA
-    parts = [f"{int(row[r])} × {RULE_LABELS_VI[r]}" for r in RULES if row[r] and row[r] > 0]
+    parts = [
+        f"{RULE_LABELS_VI[r]}: {int(row[r])} trường hợp" for r in RULES if row[r] and row[r] > 0
+    ]
     return (
         f"Có {int(total)} cảnh báo khi áp dụng quy định xếp loại của kỳ "
         f"({'; '.join(parts)}): đề nghị đối chiếu hồ sơ xếp loại?"

@@ -956,7 +956,7 @@ def target_sections(ctx: ReportContext) -> HTML:
         _p(
             "Mỗi mục tiêu gồm: nhận định, biểu đồ diễn biến theo năm (khoảng tin cậy 95%, chỉ "
             f"tiêu, dự báo đến năm {ctx.target_year}, mốc thay đổi cách xếp loại năm 2018) và "
-            "so sánh giữa các đơn vị."
+            "so sánh giữa các đơn vị. " + L.text("targets.funnel_similar_explained")
         )
     ]
     for indicator in ctx.indicator_list(targets=True):
@@ -1859,6 +1859,41 @@ def period_message(message: str, years: list[int]) -> str:
     return text
 
 
+_ORG_CODE = re.compile(r"TCCSĐ “([A-Za-z0-9_.-]+)”")
+_UNIT_CODE = re.compile(r" \(([a-z0-9_]+)\)")
+# "Đã tìm trong: tệp «organizations.csv»; …." (where the reader looked: files, for the terminal)
+_LOOKED_IN = re.compile(r"\s*Đã tìm trong: .*?»\.")
+
+
+def plain_message(message: str, units: pd.DataFrame, unit_code: Any = None) -> str:
+    """A validation message as report prose: codes replaced by names.
+
+    The messages of ``python -m analysis validate`` name rows by their codes (useful at the
+    terminal); a report names them as a reader does: ``TCCSĐ “hiep_hoa_thai_xa_db”`` (the
+    TCCSĐ of a commune, ``<commune>_db``) → ``Đảng bộ xã Thái Xá``, another TCCSĐ → ``Một
+    TCCSĐ trực thuộc Huyện Hiệp Hòa``; ``Huyện Sơn Động (son_dong)`` → ``Huyện Sơn Động``.
+    The file and row stay in the table's "Vị trí" column (so does the list of files the
+    reader looked in, "Đã tìm trong: tệp «…»", which is dropped).
+    """
+    names = dict(zip(units["code"].astype(str), units["name"].astype(str), strict=False))
+    levels = dict(zip(units["code"].astype(str), units["level"].astype(str), strict=False))
+
+    def org(match: re.Match) -> str:
+        code = match.group(1)
+        commune = code[:-3] if code.endswith("_db") else ""
+        if levels.get(commune) == "commune":
+            name = names[commune]
+            return L.text("messages.commune_org", commune=name[:1].lower() + name[1:])
+        owner = "" if is_missing(unit_code) else str(unit_code)
+        if owner in names:
+            return L.text("messages.other_org", unit=names[owner])
+        return match.group(0)
+
+    text = _ORG_CODE.sub(org, message)
+    text = _UNIT_CODE.sub(lambda m: "" if m.group(1) in names else m.group(0), text)
+    return _LOOKED_IN.sub("", text)
+
+
 def _findings(ctx: ReportContext) -> str:
     findings = ctx.review.findings
     if findings is None or findings.empty:
@@ -1889,7 +1924,8 @@ def _findings(ctx: ReportContext) -> str:
                 _esc(L.short_name(ctx.unit_names.get(unit, unit))) if unit else (MISSING)
             )
         record["Vị trí"] = _esc(", ".join(w for w in where if w) or MISSING)
-        record["Nội dung"] = _esc(period_message(str(row.message), list(ctx.part.years)))
+        message = plain_message(str(row.message), ctx.review.units, row.unit_code)
+        record["Nội dung"] = _esc(period_message(message, list(ctx.part.years)))
         records.append(record)
     frame = pd.DataFrame(records)
     parts = [
@@ -2071,7 +2107,7 @@ def appendix_section(ctx: ReportContext) -> HTML:
             f"Các bảng dưới đây trình bày số liệu của {ctx.unit_name} theo từng năm, dòng cuối "
             "ghi số liệu toàn tỉnh để so sánh; số liệu của tất cả các đơn vị có trong phụ lục "
             "của báo cáo toàn tỉnh "
-            "và trong tệp Excel phụ lục (appendix.xlsx) của kỳ đánh giá."
+            "và trong tệp Excel phụ lục của kỳ đánh giá."
         )
     intro = _p(f"Phụ lục của báo cáo {ctx.unit_name}. {scope}")
     return _display(

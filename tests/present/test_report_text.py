@@ -289,3 +289,67 @@ class TestOneNumberPerFact:
         )
         assert len(re.findall(r"Cảnh báo \d{4} Hiệp Hòa ", notes)) == 1 + 2
         assert "Trong đó 6 cảnh báo năm 2020 (số liệu chưa đủ cả năm) không tính vào bảng ở mục 5" in notes  # noqa: E501
+
+
+# --------------------------------------------------------------------------- item 11
+_CODE = re.compile(r"\b[a-z][a-z0-9]*_[a-z0-9_]+\b|\b[\w-]+\.(?:csv|xlsx|sqlite|pkl)\b")
+
+
+def _without_location_cells(markup: str) -> str:
+    """The markup without the "Vị trí" (file, sheet, row) cells of the data-notes findings
+    table: the one place a file name and row belong."""
+
+    def strip(table: re.Match) -> str:
+        body = table.group(0)
+        headers = re.findall(r"<th[^>]*>(.*?)</th>", body, flags=re.S)
+        names = [visible_text(h).strip() for h in headers]
+        if "Vị trí" not in names:
+            return body
+        index = names.index("Vị trí")
+
+        def row(tr: re.Match) -> str:
+            cells = re.findall(r"<td[^>]*>.*?</td>", tr.group(0), flags=re.S)
+            if len(cells) != len(names):
+                return tr.group(0)
+            return "<tr>" + "".join(c for i, c in enumerate(cells) if i != index) + "</tr>"
+
+        return re.sub(r"<tr>.*?</tr>", row, body, flags=re.S)
+
+    return re.sub(r'<table [^>]*id="T_findings_.*?</table>', strip, markup, flags=re.S)
+
+
+class TestPlainWords:
+    REPORTS = [(a, u) for a in ("midterm", "final") for u in ("son_dong", PROVINCE)]
+
+    @pytest.mark.parametrize(("assessment", "unit"), REPORTS)
+    def test_no_machine_words(self, built_reports, assessment, unit):
+        markup = report_html(built_reports, assessment, unit)
+        text = visible_text(markup)
+        assert "tương đương" not in text.lower()
+        assert "điểm %" not in text
+        assert " × " not in text
+        assert not re.search(r"\bcó 0 (?:thôn|người|TCCSĐ)", text)
+        prose = visible_text(_without_location_cells(markup))
+        assert _CODE.findall(prose) == []
+
+    def test_the_code_scan_finds_what_the_demo_build_printed(self):
+        # issue 13 item 11, as the demo build printed it
+        quoted = "TCCSĐ “hiep_hoa_thai_xa_db” năm 2018; Huyện Sơn Động (son_dong); a.csv"
+        assert _CODE.findall(quoted) == ["hiep_hoa_thai_xa_db", "son_dong", "a.csv"]
+
+    def test_non_significant_difference_said_and_explained_once(self, built_reports):
+        text = visible_text(report_html(built_reports, "final", "son_dong"))
+        # son_dong T1 2019: 86,0% against the province's 91,9%, inside the funnel's 95% limits
+        said = "Huyện Sơn Động đạt 86,0%, toàn tỉnh 91,9%: chênh lệch không có ý nghĩa thống kê"
+        assert said in text
+        assert text.count("“Chênh lệch không có ý nghĩa thống kê” nghĩa là") == 1
+
+    def test_findings_name_the_tccsd(self, built_reports):
+        markup = report_html(built_reports, "final", PROVINCE)
+        notes = _section_text(markup, "data_notes")
+        # hiep_hoa_thai_xa_db: the TCCSĐ of Xã Thái Xá (units.csv); hiep_hoa_t007 has no commune
+        assert "Đảng bộ xã Thái Xá năm 2018 xếp loại" in notes
+        assert "Một TCCSĐ trực thuộc Huyện Hiệp Hòa năm 2020" in notes
+        assert "Đơn vị Huyện Sơn Động: “Số kết nạp” năm 2017" in notes
+        integrity = _section_text(markup, "integrity")
+        assert "hoàn thành tốt nhiệm vụ trở lên: 1 trường hợp" in integrity

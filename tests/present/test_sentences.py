@@ -272,7 +272,7 @@ class TestLabels:
     def test_funnel_words_follow_polarity(self):
         assert L.funnel_word("better_998") == "Cao hơn rõ rệt (99,8%)"
         assert L.funnel_word("worse_95") == "Thấp hơn (95%)"
-        assert L.funnel_word("similar") == "Tương đương"
+        assert L.funnel_word("similar") == "Chênh lệch không có ý nghĩa thống kê"
         assert L.funnel_word("better_998", "lower") == "Thấp hơn rõ rệt (99,8%)"
         assert L.funnel_word("worse_998", "lower") == "Cao hơn rõ rệt (99,8%)"
 
