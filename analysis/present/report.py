@@ -776,10 +776,24 @@ def _trend(ctx: ReportContext, indicator) -> str:
     rows = ctx.unit_by_id.get(indicator.id)
     if rows is None or rows.empty:
         return _p("Không có số liệu của đơn vị cho chỉ tiêu này.", "note")
+    from analysis.present.sentences import projection_meaningful
+
     province = None if ctx.is_province else ctx.province_by_id.get(indicator.id)
+    progress_row = ctx.progress_row(indicator.id)
+    projected = progress_row is not None and not is_missing(progress_row.get("projected_value"))
+    meaningful = projected and projection_meaningful(
+        progress_row.get("projected_value"),
+        progress_row.get("projected_lower"),
+        progress_row.get("projected_upper"),
+        indicator.unit,
+    )
+    if projected and not meaningful:
+        # a projection that means nothing is neither said nor drawn
+        progress_row = progress_row.copy()
+        progress_row[["projected_value", "projected_lower", "projected_upper"]] = np.nan
     fig = plots.trend_chart(
         rows,
-        progress_row=ctx.progress_row(indicator.id),
+        progress_row=progress_row,
         province_series=province[["year", "value"]] if province is not None else None,
         unit=indicator.unit,
         unit_label=ctx.short_name if not ctx.is_province else L.labels()["province_total"],
@@ -790,8 +804,12 @@ def _trend(ctx: ReportContext, indicator) -> str:
         f"Diễn biến {indicator.id} – {indicator.name_vi}, {ctx.unit_name}"
         + ("" if ctx.is_province else " và toàn tỉnh" if indicator.unit != "count"
            else " (trục dọc theo số liệu của đơn vị; toàn tỉnh xem báo cáo toàn tỉnh)")
-        + ": giá trị từng năm với khoảng tin cậy 95%, chỉ tiêu, dự báo đến năm "
-        f"{ctx.target_year}."
+        + ": giá trị từng năm với khoảng tin cậy 95%, chỉ tiêu, "
+        + (
+            f"dự báo đến năm {ctx.target_year}."
+            if meaningful or not projected
+            else L.text("projection.none_caption", year=ctx.target_year) + "."
+        )
     )
     return _figure(fig, f"{indicator.id}: diễn biến theo năm", caption)
 

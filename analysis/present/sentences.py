@@ -32,6 +32,8 @@ __all__ = [
     "gap_clause",
     "indicator_sentence",
     "not_assessable_reason",
+    "projection_clause",
+    "projection_meaningful",
 ]
 
 
@@ -350,17 +352,60 @@ def indicator_sentence(
             clauses.append(plan)
 
     if with_projection:
-        projected = _get(row, "projected_value")
-        if projected is not None and target_year is not None and latest_year < target_year:
-            text = f"dự báo năm {target_year}: {fmt_value(projected, unit, noun)}"
-            low, high = _get(row, "projected_lower"), _get(row, "projected_upper")
-            if low is not None and high is not None:
-                lo_txt = fmt_value(low, unit) if unit == "percent" else fmt_number(low)
-                text += f" (khoảng dự báo: {lo_txt}–{fmt_value(high, unit, noun)})"
-            clauses.append(text)
+        projection = projection_clause(row, unit, noun)
+        if projection:
+            clauses.append(projection)
 
     clauses.append(_verdict_clause(verdict, reason))
     return "; ".join(clauses) + "."
+
+
+def projection_meaningful(projected: Any, low: Any, high: Any, unit: str = "percent") -> bool:
+    """Whether a projection means something (``params/plan.yaml``, ``projection_limits``).
+
+    Not when a bound is missing; when the interval is wider than ± 15 percentage points
+    (percent) or ± 15% of the projected value (count; ± 2 at least); when it reaches the end of the scale
+    (0% or 100%, or a count of 0 at the lower end: the model's interval was cut there, so it
+    went beyond the scale); or when it is one value as printed (``99,3%–99,3%``).
+    ``projection_meaningful(88.0, 43.2, 98.6)`` → ``False``; ``(91.9, 85.4, 95.7)`` → ``True``.
+    """
+    from analysis import params
+
+    if any(is_missing(x) for x in (projected, low, high)):
+        return False
+    projected, low, high = float(projected), float(low), float(high)
+    limits = params.plan().get("projection_limits") or {}
+    half = (high - low) / 2
+    if _printed(low, unit) == _printed(high, unit):
+        return False
+    if unit == "percent":
+        if _printed(low, unit) <= 0 or _printed(high, unit) >= 100:
+            return False
+        return half <= float(limits.get("percent_points", 15))
+    if _printed(low, unit) <= 0 or projected <= 0:
+        return False
+    share = float(limits.get("count_percent", 15)) / 100 * projected
+    return half <= max(share, float(limits.get("count_floor", 2)))
+
+
+def projection_clause(row: Mapping[str, Any] | Any, unit: str = "percent", noun: str = "") -> str:
+    """``"dự báo năm 2020: 90,4% (khoảng dự báo: 88,1%–92,2%)"``, or ``"dự báo năm 2020: không
+    đủ cơ sở dự báo"`` when the projection means nothing (:func:`projection_meaningful`);
+    ``""`` without a projection or once the target year is reached."""
+    projected = _get(row, "projected_value")
+    target_year, latest_year = _year(_get(row, "target_year")), _year(_get(row, "latest_year"))
+    if projected is None or target_year is None or latest_year is None:
+        return ""
+    if latest_year >= target_year:
+        return ""
+    low, high = _get(row, "projected_lower"), _get(row, "projected_upper")
+    if not projection_meaningful(projected, low, high, unit):
+        return L.text("projection.none", year=target_year)
+    lo_txt = fmt_value(low, unit) if unit == "percent" else fmt_number(low)
+    return (
+        f"dự báo năm {target_year}: {fmt_value(projected, unit, noun)} "
+        f"(khoảng dự báo: {lo_txt}–{fmt_value(high, unit, noun)})"
+    )
 
 
 def _number_in_parens(x: Any, unit: str, noun: str) -> str:

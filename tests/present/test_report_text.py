@@ -353,3 +353,55 @@ class TestPlainWords:
         assert "Đơn vị Huyện Sơn Động: “Số kết nạp” năm 2017" in notes
         integrity = _section_text(markup, "integrity")
         assert "hoàn thành tốt nhiệm vụ trở lên: 1 trường hợp" in integrity
+
+
+# --------------------------------------------------------------------------- item 12
+_INTERVAL = re.compile(
+    r"khoảng dự báo: (?P<low>\d[\d.]*(?:,\d+)?)(?P<pct>%)?(?: [^–]*)?–(?P<high>\d[\d.]*(?:,\d+)?)"
+)
+
+
+class TestForecastsOnlyWhereMeaningful:
+    @pytest.mark.parametrize(("assessment", "unit"), TestPlainWords.REPORTS)
+    def test_every_printed_interval_is_narrow_and_inside_the_scale(
+        self, built_reports, assessment, unit
+    ):
+        text = visible_text(report_html(built_reports, assessment, unit))
+        for m in _INTERVAL.finditer(text):
+            low, high = _number(m["low"]), _number(m["high"])
+            assert low < high, m.group(0)
+            assert low > 0, m.group(0)
+            if m["pct"]:
+                assert high < 100 and high - low <= 30, m.group(0)
+
+    def test_son_dong_final_t1_and_t5(self, built_reports):
+        # issue 13: son_dong T1 "43,2%–98,6%" (± 27,7 points); T5 53–284 people around 169
+        # (± 116, 69% of the projection)
+        markup = report_html(built_reports, "final", "son_dong")
+        t1 = _section_text(markup, "targets")
+        t1 = t1[t1.index("T1. Tỷ lệ TCCSĐ") : t1.index("T2. ")]
+        assert "dự báo năm 2020: không đủ cơ sở dự báo" in t1
+        assert "43,2%" not in t1
+        t5 = _section_text(markup, "targets")
+        t5 = t5[t5.index("T5. Số đảng viên") : t5.index("T6. ")]
+        assert "dự báo năm 2020: không đủ cơ sở dự báo" in t5
+        # T2: 92,1%–95,0% (± 1,4 points) stays
+        assert "dự báo năm 2020: 93,7% (khoảng dự báo: 92,1%–95,0%)" in _section_text(
+            markup, "targets"
+        )
+
+    def test_province_midterm_t5(self, built_reports):
+        # issue 13: "T5 0–9.165" (midterm province): cut at 0, beyond the scale
+        text = _section_text(report_html(built_reports, "midterm", PROVINCE), "targets")
+        t5 = text[text.index("T5. Số đảng viên") : text.index("T6. ")]
+        assert "9.165" not in t5
+        assert "không đủ cơ sở dự báo" in t5
+
+    def test_hiep_hoa_degenerate_interval(self, demo_review):
+        from analysis.present import report
+
+        ctx = report.context_from_review(demo_review, "hiep_hoa", "final")
+        text = visible_text(report.target_sections(ctx).data)
+        assert "99,3%–99,3%" not in text
+        t1 = text[text.index("T1. Tỷ lệ TCCSĐ") : text.index("T2. ")]
+        assert "dự báo năm 2020: không đủ cơ sở dự báo" in t1

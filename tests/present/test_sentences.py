@@ -299,3 +299,32 @@ class TestLabels:
         assert L.short_name("Huyện Sơn Động") == "Sơn Động"
         assert L.short_name("Thành phố Bắc Giang") == "TP Bắc Giang"
         assert L.short_name("Đảng bộ Công an tỉnh") == "Công an tỉnh"
+
+
+class TestProjectionMeaningful:
+    def test_limits(self):
+        from analysis.present.sentences import projection_meaningful as meaningful
+
+        assert meaningful(91.9, 85.4, 95.7)  # ± 5,2 points
+        assert not meaningful(88.0, 43.2, 98.6)  # ± 27,7 points
+        assert meaningful(50.0, 35.1, 64.9)  # ± 14,9
+        assert not meaningful(50.0, 34.9, 65.1)  # ± 15,1
+        assert not meaningful(99.31, 99.30, 99.32)  # 99,3%–99,3%
+        assert not meaningful(97.0, 80.0, 100.0)  # cut at 100%
+        assert not meaningful(1954.7, 0.0, 9165.2, "count")  # cut at 0
+        assert not meaningful(168.6, 53.1, 284.2, "count")  # ± 116 of 169 (69%)
+        assert meaningful(2500.0, 2200.0, 2800.0, "count")  # ± 300 of 2.500 (12%)
+        assert meaningful(4.7, 3.2, 6.2, "count")  # ± 1,5 thôn (under the floor of 2)
+        assert not meaningful(90.0, None, 95.0)
+
+    def test_sentence_says_no_basis(self):
+        row = progress_row(
+            latest_year=2019,
+            latest_value=86.0,
+            projected_value=88.0,
+            projected_lower=43.2,
+            projected_upper=98.6,
+        )
+        text = indicator_sentence(row, T1_NAME, with_projection=True)
+        assert "dự báo năm 2020: không đủ cơ sở dự báo" in text
+        assert "43,2" not in text
