@@ -364,9 +364,9 @@ def projection_meaningful(projected: Any, low: Any, high: Any, unit: str = "perc
     """Whether a projection means something (``params/plan.yaml``, ``projection_limits``).
 
     Not when a bound is missing; when the interval is wider than ± 15 percentage points
-    (percent) or ± 15% of the projected value (count; ± 2 at least); when it reaches the end of the scale
-    (0% or 100%, or a count of 0 at the lower end: the model's interval was cut there, so it
-    went beyond the scale); or when it is one value as printed (``99,3%–99,3%``).
+    (percent) or ± 15% of the projected value (count; ± 2 at least); when it reaches the end
+    of the scale (0% or 100%, or a count of 0 at the lower end: the model's interval was cut
+    there, so it went beyond the scale); or when it is one value as printed (``99,3%–99,3%``).
     ``projection_meaningful(88.0, 43.2, 98.6)`` → ``False``; ``(91.9, 85.4, 95.7)`` → ``True``.
     """
     from analysis import params
