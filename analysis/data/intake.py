@@ -1162,7 +1162,8 @@ TEMPLATE_SHEET_SCAN_ROWS = 5000
 
 def _table_columns_in(values: tuple) -> tuple[str, set[str]] | None:
     """The table most of whose columns head ``values`` (a candidate header row), and those
-    columns: at least 3 distinct ones and half of its required columns, or None.
+    columns: at least 3 distinct ones, half of its required columns and half of the row's
+    cells, or None.
 
     Stricter than :func:`_header_score`: the instructions sheet lists each column as a row
     («Mã cũ», «old_code», …), two known headers of one column in a short row.
@@ -1173,9 +1174,13 @@ def _table_columns_in(values: tuple) -> tuple[str, set[str]] | None:
     best: tuple[str, set[str]] | None = None
     for name, table in schema.tables().items():
         lookup = _header_lookup(name)
-        mapped = {lookup[k] for k in keys if k in lookup}
+        known = [k for k in keys if k in lookup]
+        mapped = {lookup[k] for k in known}
         required = {c.name for c in table.columns if c.required}
-        if len(mapped) >= 3 and 2 * len(mapped & required) >= len(required) and (
+        # most of the row's cells are the table's headers (the lists sheet heads its lists
+        # with vocabulary names, a few of which are column names too)
+        if len(mapped) >= 3 and 2 * len(known) >= len(keys) and (
+                2 * len(mapped & required) >= len(required)) and (
                 best is None or len(mapped) > len(best[1])):
             best = (name, mapped)
     return best
