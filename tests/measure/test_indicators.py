@@ -331,9 +331,11 @@ class TestScale:
         for col in ("orgs_total", "members_total", "cells_total", "villages_total",
                     "officials_total", "admissions", "members_active", "villages_own_cell"):
             df[col] = pd.array(rng.integers(200, 300, n), dtype="Int64")
-        start = time.perf_counter()
+        # CPU time of this process, not wall time: the other jobs of a loaded machine (a CI
+        # runner, parallel test workers) do not count against it.
+        start = time.process_time()
         out = compute_indicators(df, targets=TARGETS, province_code="tinh")
-        elapsed = time.perf_counter() - start
+        elapsed = time.process_time() - start
         assert len(out) > 1_000_000
         # a loop over rows would take minutes; the budget on a quiet machine is < 2 s
         assert elapsed < 10, elapsed
