@@ -77,6 +77,29 @@ def pdf_text(path: Path) -> str:
 
 
 @pytest.mark.slow
+def assert_province_block_is_the_sum(title, rows):
+    """Rows of a block sheet: a block header (no STT, a name), then numbered rows."""
+    blocks: dict[str, dict[str, tuple]] = {}
+    current = None
+    for r in rows[3:]:
+        if r[0] is None and r[1] and not str(r[1]).startswith(("-", "Nguồn")):
+            current = str(r[1])
+            blocks[current] = {}
+        elif current and isinstance(r[0], int):
+            blocks[current][r[1]] = r[2:]
+    assert blocks, title
+    province_name, province = next(iter(blocks.items()))
+    assert province_name.startswith("Tỉnh "), (title, province_name)
+    units = [b for name, b in blocks.items() if name != province_name]
+    assert len(units) == 14, (title, len(units))
+    first_label = next(iter(province))
+    for year_col, total in enumerate(province[first_label]):
+        if not isinstance(total, int):
+            continue  # a rate column, or a year without data
+        parts = [u[first_label][year_col] for u in units if first_label in u]
+        assert total == sum(p for p in parts if isinstance(p, int)), (title, year_col)
+
+
 class TestFullBuildOfOneUnit:
     """One district and the province, final assessment, every format."""
 
@@ -132,15 +155,24 @@ class TestFullBuildOfOneUnit:
         out, _, _ = built
         wb = openpyxl.load_workbook(out / "final" / "appendix.xlsx")
         counts_checked = 0
+        block_sheets = 0
         for ws in wb.worksheets[1:]:
             rows = [r for r in ws.iter_rows(values_only=True)]
-            total_row = next(r for r in rows if r and any(c == "Toàn tỉnh" for c in r if c))
+            total_row = next((r for r in rows if r and any(c == "Toàn tỉnh" for c in r if c)),
+                             None)
+            if total_row is None:
+                # a sheet of blocks (the province, then each unit: Phụ lục 11-13): the
+                # province's counts are the sums of the units' blocks, year by year
+                assert_province_block_is_the_sum(ws.title, rows)
+                block_sheets += 1
+                continue
             label_at = total_row.index("Toàn tỉnh")
             numeric = [c for c in total_row[label_at + 1:] if c is not None]
             assert numeric and all(isinstance(c, int | float) for c in numeric), ws.title
             if "người" in str(rows[1]) or "thôn" in str(rows[1]):
                 counts_checked += 1
         assert counts_checked >= 1
+        assert block_sheets >= 1
 
     def test_rebuild_with_nothing_changed_skips_everything(self, built):
         import time
