@@ -21,7 +21,7 @@ reports: $(STAMP)
 
 ## Run the whole test suite
 test: $(TEST_STAMP)
-	$(PY) -m pytest $(ARGS)
+	$(PY) -m pytest --durations=15 $(ARGS)
 
 ## Check the code style (ruff)
 lint: $(STAMP)

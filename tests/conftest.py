@@ -50,6 +50,33 @@ def pytest_configure(config):  # noqa: ARG001 - pytest hook signature
         os.environ["TCCSD_OUTPUTS"] = str(tmp)
 
 
+#: Files started first: each takes minutes (kill trials, end-to-end builds).
+LONGEST_FIRST = ("tests/run/test_faults.py", "tests/run/test_collect.py",
+                 "tests/run/test_reproducible.py", "tests/run/test_distributed.py")
+
+
+def pytest_collection_modifyitems(config, items):  # noqa: ARG001 - pytest hook signature
+    # With pytest-xdist's --dist loadfile each file goes whole to the next free worker. A
+    # file of several minutes handed out last would run alone while the other core idles,
+    # so the longest files go first, then every file holding a slow test, then the rest
+    # (longest processing time first). The order inside a file is kept.
+    root = config.rootpath
+    first_index: dict[Path, int] = {}
+    slow_files: set[Path] = set()
+    for index, item in enumerate(items):
+        first_index.setdefault(item.path, index)
+        if item.get_closest_marker("slow"):
+            slow_files.add(item.path)
+
+    def rank(item) -> tuple[int, int]:
+        rel = item.path.relative_to(root).as_posix() if item.path.is_relative_to(root) else ""
+        if rel in LONGEST_FIRST:
+            return (LONGEST_FIRST.index(rel), first_index[item.path])
+        return (len(LONGEST_FIRST) + (item.path not in slow_files), first_index[item.path])
+
+    items.sort(key=rank)
+
+
 def pytest_sessionfinish(session, exitstatus):  # noqa: ARG001 - pytest hook signature
     before = _state.get("before", set())
     gained = sorted(repo_output_files() - before)
