@@ -651,8 +651,10 @@ def title_page(ctx: ReportContext) -> HTML:
     ]
     meta = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in rows)
     order = PROVINCE_SECTIONS if ctx.is_province else UNIT_SECTIONS
-    toc = "".join(f"<li>{html.escape(SECTION_TITLES[k])}</li>" for k in order)
-    toc += "<li>Phụ lục</li>"
+    toc = "".join(
+        f'<li><a href="#muc-{k}">{html.escape(ctx.section_title(k))}</a></li>' for k in order
+    )
+    toc += '<li><a href="#muc-phu-luc">Phụ lục</a></li>'  # PDF: page numbers (report.css)
     body = (
         f"<style>\n{_css()}</style>\n"
         '<header class="tccsd-report tccsd-title">\n'
@@ -661,7 +663,7 @@ def title_page(ctx: ReportContext) -> HTML:
         f'<p class="tp-resolution">{html.escape(str(plan["resolution_title_vi"]))}</p>\n'
         f'<p class="tp-unit">{html.escape(ctx.unit_name)}</p>\n'
         f'<table class="tp-meta avoid-break">{meta}</table>\n'
-        f'<div class="tp-toc"><strong>Nội dung</strong><ol>{toc}</ol></div>\n'
+        f'<nav class="tp-toc"><strong>Nội dung</strong><ul>{toc}</ul></nav>\n'
         "</header>"
     )
     return _display(body)

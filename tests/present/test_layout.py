@@ -63,3 +63,97 @@ class TestCountChartOwnScale:
         assert len(caps) == 1, caps
         assert "trục dọc theo số liệu của đơn vị" in caps[0]
         assert "và toàn tỉnh" not in caps[0]
+
+
+# --------------------------------------------------------------------- item 16: navigation
+UNITS = (DISTRICT, PROVINCE)
+
+
+def report_pdf(root: Path, unit: str) -> Path:
+    return root / "final" / unit / "report.pdf"
+
+
+def outline(path: Path) -> list[tuple[int, str, int]]:
+    """(depth, title, 1-based page) of every PDF bookmark, in order."""
+    import pypdf
+
+    reader = pypdf.PdfReader(path)
+    out: list[tuple[int, str, int]] = []
+
+    def walk(items, depth):
+        for item in items:
+            if isinstance(item, list):
+                walk(item, depth + 1)
+            else:
+                out.append((depth, item.title, reader.get_destination_page_number(item) + 1))
+
+    walk(reader.outline, 0)
+    return out
+
+
+def plain(markup: str) -> str:
+    return re.sub(r"\s+", " ", htmllib.unescape(re.sub(r"<[^>]+>", "", markup))).strip()
+
+
+class TestNavigation:
+    @pytest.mark.parametrize("unit", UNITS)
+    def test_pdf_bookmarks_cover_sections_and_appendix_tables(self, layout_build, unit):
+        page = report_html(layout_build, unit)
+        marks = outline(report_pdf(layout_build, unit))
+        titles = [t for _, t, _ in marks]
+        sections = [plain(h) for h in re.findall(r"<h2[^>]*>(.*?)</h2>", page, flags=re.S)]
+        assert len(sections) >= 6
+        assert all(s in titles for s in sections), set(sections) - set(titles)
+        tables = [plain(t) for t in re.findall(r'<div class="pl-title">(.*?)</div>', page,
+                                               flags=re.S)]
+        assert len(tables) >= 10
+        assert all(t in titles for t in tables), set(tables) - set(titles)
+        depth = {t: d for d, t, _ in marks}
+        assert all(depth[t] == depth["Phụ lục"] + 1 for t in tables)  # under "Phụ lục"
+        pages = [p for _, _, p in marks]
+        assert pages == sorted(pages)  # in reading order
+
+    @pytest.mark.parametrize("unit", UNITS)
+    def test_contents_page_numbers_are_the_pages_of_the_sections(self, layout_build, unit):
+        import pypdf
+
+        first = pypdf.PdfReader(report_pdf(layout_build, unit)).pages[0].extract_text()
+        entries = re.findall(r"^(.+?)\s*\.{3,}\s*(\d+)\s*$", first, flags=re.M)
+        assert len(entries) >= 7, first
+        starts = {t: p for _, t, p in outline(report_pdf(layout_build, unit))}
+        for title, number in entries:
+            title = title.strip(" .")
+            assert title in starts, (title, sorted(starts))
+            assert int(number) == starts[title], (title, number, starts[title])
+
+    @pytest.mark.parametrize("unit", UNITS)
+    def test_html_contents_are_links_to_the_sections(self, layout_build, unit):
+        page = report_html(layout_build, unit)
+        nav = re.search(r'<nav class="tp-toc">(.*?)</nav>', page, flags=re.S)
+        assert nav
+        links = re.findall(r'<a href="#([^"]+)">', nav.group(1))
+        assert len(links) >= 7 and links[-1] == "muc-phu-luc"
+        ids = set(re.findall(r'id="([^"]+)"', page))
+        assert set(links) <= ids
+
+    def test_index_is_a_matrix_of_units_and_targets(self, layout_build):
+        """Each cell of the index is the unit's verdict on the target, as its report's
+        scorecard says it."""
+        index = (layout_build / "index.html").read_text(encoding="utf-8")
+        table = re.search(r"<table class='matrix'>(.*?)</table>", index, flags=re.S).group(1)
+        rows = re.findall(r"<tr>(.*?)</tr>", table, flags=re.S)
+        header = [plain(h) for h in re.findall(r"<th[^>]*>(.*?)</th>", rows[0])]
+        assert header[0] == "Đơn vị" and header[-1] == "Báo cáo"
+        targets = header[1:-1]
+        assert targets == ["T1", "T2", "T3a", "T3b", "T4", "T5", "T6", "T7"]
+        page = report_html(layout_build, DISTRICT)
+        card = page[page.index('id="T_scorecard_son_dong"'):]
+        card = card[: card.index("</table>")]
+        words = {}
+        for row in re.findall(r"<tr>(.*?)</tr>", card, flags=re.S)[1:]:
+            code = plain(re.search(r"<td[^>]*>(.*?)</td>", row, flags=re.S).group(1))
+            badge = re.search(r'class="verdict [^"]*"[^>]*>([^<]*)</span>', row)
+            words[code] = badge.group(1).strip()
+        mine = next(r for r in rows[1:] if "Huyện Sơn Động" in r)
+        cells = [plain(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", mine, flags=re.S)][1:-1]
+        assert dict(zip(targets, cells, strict=True)) == {t: words[t] for t in targets}
