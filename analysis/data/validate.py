@@ -32,12 +32,16 @@ class ValidationResult:
         input could not be read far enough to build it.
     completeness : DataFrame or None
         Reporting unit × year → ``detail`` / ``summary`` / ``missing``.
+    crosscheck : DataFrame or None
+        Units sending both summary and detail: cells compared and differing per unit × year
+        (``analysis.data.crosscheck.crosscheck_table``).
     """
 
     data: object
     findings: list[Finding] = field(default_factory=list)
     summary: pd.DataFrame | None = None
     completeness: pd.DataFrame | None = None
+    crosscheck: pd.DataFrame | None = None
 
     @property
     def ok(self) -> bool:
@@ -90,6 +94,9 @@ def validate_input(path: str | Path) -> ValidationResult:
     found = check_rules(data.tables, summary=summary, plan=plan, detail=detail, refused=refused)
     result.findings.extend(_without_follow_ons(found, refused))
     result.completeness = completeness_table(data.tables, summary, plan)
+    from analysis.data.crosscheck import crosscheck_table
+
+    result.crosscheck = crosscheck_table(data.tables, detail)
     return result
 
 

@@ -77,6 +77,9 @@ class Review:
     #: Rating and size counts per reporting unit × year (``summary`` columns ``orgs_*`` and
     #: ``members_*`` of :data:`RATING_COLUMNS`), for the appendix tables of ratings by level.
     ratings: pd.DataFrame | None = None
+    #: Units sending both summary and detail: ``unit_code, year, compared, differing`` cells
+    #: (:func:`analysis.data.crosscheck.crosscheck_table`); None where not computed.
+    crosscheck: pd.DataFrame | None = None
     #: National review only: unit code → province code, for the units named in
     #: ``completeness`` and ``findings`` (coverage and warnings counted per province).
     unit_provinces: dict[str, str] = field(default_factory=dict)
@@ -332,7 +335,7 @@ def compute_review(validation, assessment_ids: Iterable[str] | None = None) -> R
         rule_counts = period_rule_counts(tables)
     except Exception:  # counts from the (capped) findings are the fallback
         rule_counts = None
-    return _scope_review(
+    review = _scope_review(
         fingerprint=validation.data.fingerprint,
         source_name=validation.data.source.name,
         units=units,
@@ -345,6 +348,8 @@ def compute_review(validation, assessment_ids: Iterable[str] | None = None) -> R
         province_name=province_name,
         assessment_ids=assessment_ids,
     )
+    review.crosscheck = getattr(validation, "crosscheck", None)
+    return review
 
 
 def _scope_review(

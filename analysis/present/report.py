@@ -2023,6 +2023,9 @@ def data_notes_section(ctx: ReportContext) -> HTML:
             "note",
         )
     )
+    from analysis.present.crosscheck import report_crosscheck
+
+    parts.append(report_crosscheck(ctx))  # summary vs detail: "khớp" or the differences
     parts.append("<h3>Cảnh báo khi kiểm tra dữ liệu</h3>")
     parts.append(_findings(ctx))
     parts.append("<h3>Phương pháp</h3>")

@@ -157,3 +157,20 @@ class TestNavigation:
         mine = next(r for r in rows[1:] if "Huyện Sơn Động" in r)
         cells = [plain(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", mine, flags=re.S)][1:-1]
         assert dict(zip(targets, cells, strict=True)) == {t: words[t] for t in targets}
+
+
+# --------------------------------------------------------------------- item 17: cross-check
+class TestCrossCheckReported:
+    def test_province_report_says_the_units_sending_both_agree(self, layout_build):
+        text = plain(report_html(layout_build, PROVINCE))
+        assert "Đối chiếu số liệu tổng hợp với số liệu chi tiết" in text
+        # the demo's tp_bac_giang and viet_yen send both and agree (analysis/demo/README.md)
+        assert "2 đơn vị gửi cả số liệu tổng hợp và số liệu chi tiết" in text
+        for name in ("Thành phố Bắc Giang", "Huyện Việt Yên"):
+            assert re.search(rf"{name} \(năm 2015–2020\): đã đối chiếu [\d.]+ ô, tất cả đều "
+                             "khớp", text), name
+
+    def test_district_report_says_what_it_sent(self, layout_build):
+        text = plain(report_html(layout_build, DISTRICT))
+        assert ("Huyện Sơn Động chỉ gửi số liệu chi tiết (không có bảng tổng hợp), nên không có "
+                "số liệu nào cần đối chiếu.") in text
