@@ -806,13 +806,16 @@ def period_rule_counts(tables: Any) -> pd.DataFrame:
 # summary rows against the detail
 # --------------------------------------------------------------------------------------------
 def check_summary_vs_detail(
-    tables: Any, max_per_rule: int | None = None, detail: pd.DataFrame | None = None
+    tables: Any, max_per_rule: int | None = None, detail: pd.DataFrame | None = None,
+    refused: Iterable[tuple[str, str, int, str]] = (),
 ) -> list[Finding]:
     """Each ``unit_summary`` cell that differs from the aggregate of the unit's detail.
 
     Only the column groups the unit-year has detail for are compared (see
     ``analysis.data.aggregate``): a summary row's officials counts are not checked against a
-    year without an officials snapshot.
+    year without an officials snapshot. The message says how many TCCSĐ left the column
+    blank (cells the reader refused, ``refused`` as in :func:`check_rate_parts`, have an
+    error of their own and are not called blank).
     """
     cap = _cap(max_per_rule)
     summ = table_frame(tables, "unit_summary")
@@ -826,6 +829,10 @@ def check_summary_vs_detail(
     both = summ.merge(detail, on=["unit_code", "year"], suffixes=("", "__d"))
     if both.empty:
         return []
+    orgs = table_frame(tables, "organizations")
+    refused_at = _refused_columns(orgs, refused)
+    keys = pd.MultiIndex.from_arrays([both["unit_code"].astype(object),
+                                      both["year"].astype(object)])
     found = []
     for group, cols in column_groups().items():
         has = both["detail_tables"].str.contains(group, regex=False).fillna(False)
@@ -834,17 +841,33 @@ def check_summary_vs_detail(
             s, d = both[c], both[f"{c}__all"] if f"{c}__all" in both else both[f"{c}__d"]
             differ = has & s.notna() & d.notna() & (s != d).fillna(False)
             if differ.any():
+                blank = pd.Series(0, index=both.index)
+                if group == "organizations" and c in orgs.columns:  # blanks the sum skipped
+                    empty = orgs[c].isna() & ~refused_at.get(c, False)
+                    n = empty.groupby([orgs["reporting_unit"].astype(object),
+                                                orgs["year"].astype(object)]).sum()
+                    blank = pd.Series(n.reindex(keys).fillna(0).to_numpy(dtype=int),
+                                      index=both.index)
                 found.append(_hits(both, differ, column=_header("unit_summary", c), value=s,
-                                   unit=both["unit_code"], year=both["year"], detail=d))
-    return _emit(
-        found, "summary_detail_mismatch", ERROR,
-        lambda r: (
-            f"Bảng Tổng hợp ghi “{r['column']}” của “{r['unit_code']}” năm {r['year']} là "
-            f"{fmt_int(r['value'])}, nhưng cộng từ số liệu chi tiết được "
-            f"{fmt_int(r['detail'])}."
-        ),
-        cap,
-    )
+                                   unit=both["unit_code"], year=both["year"], detail=d,
+                                   blank=blank, org_header=_org_header(c)))
+
+    def message(r: dict[str, Any]) -> str:
+        text = (f"Bảng Tổng hợp ghi “{r['column']}” của “{r['unit_code']}” năm {r['year']} là "
+                f"{fmt_int(r['value'])}, nhưng cộng từ số liệu chi tiết được "
+                f"{fmt_int(r['detail'])}.")
+        if r["blank"]:
+            text += (f" Ở bảng TCCSĐ có {fmt_int(r['blank'])} TCCSĐ để trống ô "
+                     f"«{r['org_header']}» (không được cộng): nếu là 0, hãy ghi số 0; nếu "
+                     "chưa biết, hãy bổ sung.")
+        return text
+
+    return _emit(found, "summary_detail_mismatch", ERROR, message, cap)
+
+
+def _org_header(column: str) -> str:
+    spec = schema.table("organizations")
+    return spec.column(column).header_vi if column in spec.column_names else ""
 
 
 # --------------------------------------------------------------------------------------------
@@ -1228,7 +1251,7 @@ def check_rules(
     out += check_row_rules(typed, max_per_rule=max_per_rule)
     out += check_rating_scheme(typed, max_per_rule)
     out += check_period_rules(typed, max_per_rule)
-    out += check_summary_vs_detail(typed, max_per_rule, detail=detail)
+    out += check_summary_vs_detail(typed, max_per_rule, detail=detail, refused=refused)
     out += check_rate_parts(typed, max_per_rule, refused=refused)
     out += check_completeness(typed, summary, plan, max_per_rule)
     out += check_outliers(summary, typed, plan, max_per_rule)
