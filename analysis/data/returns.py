@@ -159,6 +159,11 @@ def read_returns(source: Path | Iterable[Path], covers_read: Mapping[Path, Cover
         files = sorted((Path(p) for p in source), key=lambda p: p.name)
         folder = files[0].parent if files else Path(".")
     findings: list[Finding] = []
+    if isinstance(source, (str, Path)):
+        # a return sent zipped is named, not skipped in silence (issue 14, class 7)
+        findings += [intake._archive_finding(p.name, in_folder=True)
+                     for p in sorted(folder.iterdir(), key=lambda p: p.name)
+                     if p.is_file() and p.suffix.lower() in intake.ARCHIVE_SUFFIXES]
     parts: dict[str, list[pd.DataFrame]] = {name: [] for name in schema.tables()}
     covers: dict[str, Cover] = {}
     seen: dict[tuple[str, int | None], str] = {}

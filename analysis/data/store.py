@@ -82,7 +82,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.data import schema
+from analysis.data import intake, schema
 from analysis.data.findings import ERROR, WARNING, Finding
 
 SCHEMA_VERSION = 1
@@ -582,6 +582,9 @@ def iter_sources(path: str | Path) -> Iterable[Path]:
                    if q.is_file() and not q.name.startswith((".", "~$"))]
         if any(q.suffix.lower() == ".csv" for q in entries):
             return [p]
-        return [q for q in entries if q.suffix.lower() in (".xlsx", ".xlsm")]
+        # an archive is recorded too, as a rejected file telling staff to unzip it: skipped
+        # without a word, a unit's return sent zipped would look like a unit that never sent
+        return [q for q in entries if q.suffix.lower() in (".xlsx", ".xlsm")
+                or q.suffix.lower() in intake.ARCHIVE_SUFFIXES]
     return [p]
 

@@ -343,3 +343,30 @@ def test_correction_on_the_demo_store_and_the_incremental_build(filled, tmp_path
     assert all(second[u] != first[u] for u in first)
     html = (out / "final" / "son_dong" / "report.html").read_text(encoding="utf-8")
     assert "75,9" in html
+
+
+def test_a_zipped_return_is_recorded_as_rejected_and_named_by_validate(returns, tmp_path,
+                                                                        capsys):
+    import zipfile
+
+    # yen_dung sends its workbook zipped: collect must not skip it without a word
+    zipped = returns / "2020_yen_dung.zip"
+    with zipfile.ZipFile(zipped, "w") as z:
+        z.write(returns / "2020_yen_dung.xlsx", "2020_yen_dung.xlsx")
+    (returns / "2020_yen_dung.xlsx").unlink()
+    db = tmp_path / "s.sqlite"
+    assert main(["collect", str(returns), "--store", str(db)]) == 1
+    conn = store.connect(db, create=False)
+    files = store.files_frame(conn)
+    row = files[files["name"] == "2020_yen_dung.zip"]
+    assert list(row["status"]) == ["rejected"]
+    rules = [x.rule for x in store.file_findings(conn, int(row["file_id"].iloc[0]))]
+    conn.close()
+    assert "archive_file" in rules
+    assert sorted(files.loc[files["status"] == "accepted", "name"]) == [
+        "2020_cong_an.xlsx", "2020_son_dong.xlsx"]
+    # validate on the folder: a warning naming the archive and saying to unzip it
+    capsys.readouterr()
+    main(["validate", str(returns)])
+    out = capsys.readouterr().out
+    assert "2020_yen_dung.zip" in out and "giải nén" in out
