@@ -12,7 +12,7 @@ build              validate, compute indicators and build every report
 collect PATH [--store STORE]
                    validate returned workbooks (a file or a folder) and record them in the
                    store (default outputs/store.sqlite); prints what a resubmission changed
-status [--store STORE]
+status [--store STORE] [--data SOURCE]
                    which unit sent which year: received, accepted, rejected, missing
 """
 
@@ -90,6 +90,9 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("status", help="collection status: unit × year received or missing")
     s.add_argument("--store", type=Path, help="the store (default outputs/store.sqlite)")
     s.add_argument("--out", type=Path, help="status workbook (default outputs/status.xlsx)")
+    s.add_argument("--data", type=Path,
+                   help="the data the workbooks were written from (template --data): its "
+                   "reporting units are expected; default: the bundled demo data")
     return p
 
 
@@ -126,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "status":
             from analysis.run.status import status_command
 
-            return status_command(args.store, args.out)
+            return status_command(args.store, args.out, args.data)
     except KeyboardInterrupt:
         print("Đã dừng theo yêu cầu. Các báo cáo đã ghi trước đó vẫn nguyên vẹn.", file=sys.stderr)
         return 130

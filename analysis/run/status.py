@@ -20,7 +20,7 @@ have not sent and is linked from ``index.html`` of the same folder when a build 
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -64,6 +64,9 @@ class Status:
     table: pd.DataFrame
     store_path: Path
     n_files: int
+    #: Files that cover no unit-year (an archive, a file no unit could be read from): name,
+    #: status and number of errors, in ingestion order.
+    unplaced: list[dict] = field(default_factory=list)
 
     def missing(self) -> dict[int, list[str]]:
         """Per year (latest first), the names of the units that sent nothing."""
@@ -78,8 +81,10 @@ class Status:
 
 
 # --- reading -----------------------------------------------------------------------------------
-def _units(conn) -> pd.DataFrame:
-    """The reporting units, each code's row of the latest current file (else of any file)."""
+def _units(conn, expected: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The reporting units, each code's row of the latest current file (else of any file),
+    and the units of ``expected`` the store does not hold: a unit that never sent a file is
+    in no file of the store, yet it is the one the status must name."""
     from analysis.data.aggregate import REPORTING_LEVELS
 
     cols = "code, name, level, first_year, last_year"
@@ -89,6 +94,11 @@ def _units(conn) -> pd.DataFrame:
             f"SELECT {cols}, file_id FROM units t WHERE file_id = "
             "(SELECT MAX(file_id) FROM units t2 WHERE t2.code = t.code)", conn)
     frame = frame.drop_duplicates("code", keep="last")
+    if expected is not None and len(expected):
+        cols_list = [c.strip() for c in cols.split(",")]
+        extra = expected[~expected["code"].astype(str).isin(set(frame["code"]))]
+        extra = pd.DataFrame({c: extra[c] if c in extra else None for c in cols_list})
+        frame = pd.concat([frame, extra.assign(file_id=None)], ignore_index=True)
     frame = frame[frame["level"].isin(REPORTING_LEVELS)]
     order = {lv: i for i, lv in enumerate(REPORTING_LEVELS)}
     return frame.assign(_o=frame["level"].map(order)).sort_values(["_o", "code"]).drop(
@@ -113,8 +123,16 @@ def _alive(unit: dict, year: int) -> bool:
     return not ((lo == lo and year < lo) or (hi == hi and year > hi))
 
 
-def read_status(path: str | Path) -> Status:
+def read_status(path: str | Path, expected_units: pd.DataFrame | None = None) -> Status:
     """The collection status of the store at ``path``.
+
+    Parameters
+    ----------
+    path
+        The store.
+    expected_units
+        The units table the workbooks were sent from (``template --data``): its reporting
+        units are expected even when the store holds no file of theirs.
 
     Returns
     -------
@@ -133,9 +151,10 @@ def read_status(path: str | Path) -> Status:
     p = Path(path)
     conn = store.connect(p, create=False)
     try:
-        units = _units(conn)
+        units = _units(conn, expected_units)
         cov = store.coverage_frame(conn)
-        n_files = int(conn.execute("SELECT COUNT(*) FROM files").fetchone()[0])
+        files = store.files_frame(conn)
+        n_files = len(files)
     finally:
         conn.close()
     cov = cov.assign(year=cov["year"].astype(int), version=cov["version"].astype(int))
@@ -183,7 +202,10 @@ def read_status(path: str | Path) -> Status:
         table[c] = table[c].astype("Int64")
     for c in ("file", "status", "status_vi", "file_date"):
         table[c] = table[c].astype(object).where(table[c].notna(), None)
-    return Status(table=table, store_path=p, n_files=n_files)
+    unplaced = [{"name": str(f["name"]), "status": str(f["status"]),
+                 "n_errors": int(f["n_errors"])}
+                for _, f in files[~files["file_id"].isin(set(cov["file_id"]))].iterrows()]
+    return Status(table=table, store_path=p, n_files=n_files, unplaced=unplaced)
 
 
 # --- showing -----------------------------------------------------------------------------------
@@ -217,6 +239,10 @@ def summary_lines(status: Status) -> list[str]:
         lines.append(f"Năm {year}, {len(units)} đơn vị chưa gửi: " + ", ".join(units) + ".")
     if not c["missing"] and total:
         lines.append("Mọi đơn vị đã gửi số liệu các năm trên.")
+    for f in status.unplaced:
+        lines.append(f"Tệp «{f['name']}» không xác định được đơn vị, năm nào ("
+                     f"{STATUS_VI.get(f['status'], f['status']).lower()}, {f['n_errors']} lỗi):"
+                     " xem lỗi bằng lệnh collect, rồi đề nghị đơn vị gửi lại tệp .xlsx.")
     return lines
 
 
@@ -317,6 +343,9 @@ def status_html(status: Status, index_exists: bool = False) -> str:
             for year, units in missing.items()) + "</ul>")
     else:
         parts.append("<p>Mọi đơn vị đã gửi số liệu các năm trên.</p>")
+    if status.unplaced:
+        parts.append("<h2>Tệp chưa xác định được đơn vị</h2><ul>" + "".join(
+            f"<li>{text(line)}</li>" for line in lines if line.startswith("Tệp «")) + "</ul>")
     parts.append("<h2>Từng đơn vị, từng năm</h2>")
     cols = list(HEADERS)
     numeric = {"year", "version", "n_errors", "n_warnings", "in_use"}
@@ -371,8 +400,12 @@ def write_status(status: Status, out: Path) -> tuple[Path, Path]:
     return out, page
 
 
-def status_command(store_path: Path | None, out: Path | None) -> int:
-    """CLI: print the status and write it; 0, or 2 when there is no usable store."""
+def status_command(store_path: Path | None, out: Path | None, data: Path | None = None) -> int:
+    """CLI: print the status and write it; 0, or 2 when there is no usable store.
+
+    ``data``: the source the workbooks were written from (``template --data``; default the
+    bundled demo data, as for ``template``); its reporting units are the ones expected.
+    """
     from rich.console import Console
 
     from analysis import config
@@ -380,8 +413,15 @@ def status_command(store_path: Path | None, out: Path | None) -> int:
     from analysis.run.files import describe_os_error
 
     path = Path(store_path) if store_path else store.default_path()
+    from analysis.data.intake import read_input
+
+    source = Path(data) if data else config.DEMO_DATA_DIR
+    if not source.exists():
+        return fail(f"Không tìm thấy «{visible(str(source))}»: --data là tệp hoặc thư mục số "
+                    "liệu đã dùng để lập các tệp mẫu gửi đơn vị (lệnh template --data).")
+    expected = read_input(source)[0].tables.get("units")
     try:
-        status = read_status(path)
+        status = read_status(path, expected)
     except store.StoreError as exc:
         return fail(str(exc))
     console = Console(highlight=False, soft_wrap=True)

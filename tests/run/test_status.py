@@ -53,6 +53,15 @@ def submission(name: str, pairs: set[tuple[str, int]], date: str, errors: int = 
         cover_year=year if kind == "return" else None, file_date=date, coverage=set(pairs))
 
 
+def units_folder(tmp_path: Path, units: pd.DataFrame) -> Path:
+    """A data folder holding only ``units.csv`` (what ``template --data`` was given)."""
+    folder = tmp_path / "units_data"
+    folder.mkdir()
+    cols = ["code", "name", "level", "parent_code", "kind", "first_year", "last_year"]
+    units.reindex(columns=cols).to_csv(folder / "units.csv", index=False)
+    return folder
+
+
 @pytest.fixture
 def db(tmp_path):
     path = tmp_path / "store.sqlite"
@@ -112,7 +121,8 @@ def test_command_prints_and_writes_workbook_and_page(db, tmp_path, capsys, monke
     index.write_text("<!DOCTYPE html>\n<html><body>\n<h1>Nghị quyết</h1>\n"
                      "<p class='muted'>Dữ liệu: x (mã 1)</p>\n<h2>Cuối kỳ</h2>\n</body></html>\n",
                      encoding="utf-8")
-    assert main(["status", "--store", str(db), "--out", str(out)]) == 0
+    units = units_folder(tmp_path, units_frame())
+    assert main(["status", "--store", str(db), "--out", str(out), "--data", str(units)]) == 0
     text = capsys.readouterr().out
     assert "Bản mới có lỗi, dùng bản trước" in text and "15/01/2021 10:00" in text
     assert ("6 lượt đơn vị – năm: đã nhận 2, bản mới có lỗi (dùng bản trước) 1, có lỗi chưa "
@@ -147,7 +157,7 @@ def test_command_prints_and_writes_workbook_and_page(db, tmp_path, capsys, monke
     assert lines[3] == "<p class='muted'>Dữ liệu: x (mã 1)</p>"
     assert "href='status.html'" in lines[4]
     # run again: the index keeps one link
-    assert main(["status", "--store", str(db), "--out", str(out)]) == 0
+    assert main(["status", "--store", str(db), "--out", str(out), "--data", str(units)]) == 0
     assert index.read_text(encoding="utf-8").count("href='status.html'") == 1
 
 
@@ -209,3 +219,34 @@ def test_the_build_index_links_the_status_page_as_status_does(tmp_path):
     at = next(i for i, line in enumerate(lines) if "status.html" in line)
     assert lines[at - 1].startswith("<p class='muted'>Dữ liệu: store.sqlite (mã abc123)")
     assert "".join(lines[:at] + lines[at + 1:]) == before
+
+
+def test_a_unit_that_never_sent_and_a_file_of_no_unit_are_both_named(db, tmp_path, capsys,
+                                                                      monkeypatch):
+    # the data the workbooks were sent from list a fourth district, Lục Nam, of which the
+    # store holds no file at all; and a zip was collected, which covers no unit-year
+    monkeypatch.setenv("COLUMNS", "250")
+    conn = store.connect(db, create=False)
+    zipped = submission("2020_luc_nam.zip", {("son_dong", 2020)}, "2021-01-20T08:00:00",
+                        errors=1, kind="data")
+    zipped.coverage = set()
+    store.record(conn, zipped)
+    conn.close()
+    units = units_frame()
+    luc_nam = units.iloc[[1]].assign(code="luc_nam", name="Huyện Lục Nam", _row=7)
+    units = pd.concat([units, luc_nam], ignore_index=True)
+    out = tmp_path / "outputs" / "status.xlsx"
+    out.parent.mkdir()
+    data = units_folder(tmp_path, units)
+    assert main(["status", "--store", str(db), "--out", str(out), "--data", str(data)]) == 0
+    text = capsys.readouterr().out
+    # 2020: cong_an and luc_nam missing; 2019: luc_nam missing (first_year 2019)
+    assert ("8 lượt đơn vị – năm: đã nhận 2, bản mới có lỗi (dùng bản trước) 1, có lỗi chưa "
+            "nhận 2, chưa gửi 3.") in text
+    assert "Năm 2019, 1 đơn vị chưa gửi: Huyện Lục Nam." in text
+    assert "Tệp «2020_luc_nam.zip» không xác định được đơn vị" in text
+    page = (out.parent / "status.html").read_text(encoding="utf-8")
+    assert "<h2>Tệp chưa xác định được đơn vị</h2>" in page and "2020_luc_nam.zip" in page
+    assert "Huyện Lục Nam" in page
+    notes = [r[0] for r in load_workbook(out)["Ghi chú"].iter_rows(values_only=True)]
+    assert any(str(n).startswith("Tệp «2020_luc_nam.zip»") for n in notes)
