@@ -597,7 +597,7 @@ def _sentence(ctx: ReportContext, indicator, with_projection: bool) -> str:
     if row is None:
         return "Chưa có số liệu để đánh giá chỉ tiêu này."
     partial = _is_partial_latest(ctx, indicator.id, _value_of(row, "latest_year"))
-    return indicator_sentence(
+    text = indicator_sentence(
         row,
         indicator.name_vi,
         indicator.unit,
@@ -606,6 +606,45 @@ def _sentence(ctx: ReportContext, indicator, with_projection: bool) -> str:
         yearly_values=_assessed_values(ctx, indicator.id),
         expected_year=ctx.latest_year,
     )
+    return _with_cohort(ctx, indicator.id, text)
+
+
+def officials_cohort_clause(years: list[int], partial_years: list[int] | None = None) -> str:
+    """Which term's commune officials each year's T3a/T3b figure counts (``params/plan.yaml``):
+    ``"chỉ tiêu áp dụng cho cán bộ chủ chốt cấp xã nhiệm kỳ 2020–2025; số liệu năm 2015–2019
+    là cán bộ nhiệm kỳ 2015–2020, số liệu năm 2020 (chưa đủ cả năm) là cán bộ nhiệm kỳ
+    2020–2025"``; a midterm adds that the target's term has no data yet."""
+    plan = params.plan()
+    target_term = str(plan.get("officials_target_term") or "")
+    terms = plan.get("officials_terms") or []
+    if not target_term or not terms or not years:
+        return ""
+    partial = set(partial_years or [])
+    cohorts, seen = [], set()
+    for term in terms:
+        inside = [y for y in sorted(years) if term["first_year"] <= y <= term["last_year"]]
+        if not inside:
+            continue
+        seen.add(str(term["term"]))
+        text = L.text("officials.cohort", years=_years_text(inside), term=term["term"])
+        if inside and all(y in partial for y in inside):
+            text = text.replace(f"năm {_years_text(inside)}", f"năm {_years_text(inside)} "
+                                "(chưa đủ cả năm)")
+        cohorts.append(text)
+    if target_term not in seen:
+        cohorts.append(L.text("officials.no_target_term_yet", target_term=target_term))
+    return L.text("officials.clause", target_term=target_term, cohorts=", ".join(cohorts))
+
+
+def _with_cohort(ctx: ReportContext, indicator_id: str, sentence: str) -> str:
+    """A T3a/T3b sentence with the officials' terms put before its verdict."""
+    if indicator_id not in (params.plan().get("officials_targets") or []):
+        return sentence
+    clause = officials_cohort_clause(list(ctx.part.years), ctx.partial_years)
+    at = sentence.rfind("; đánh giá:")
+    if not clause or at < 0:
+        return sentence
+    return f"{sentence[:at]}; {clause}{sentence[at:]}"
 
 
 def _assessed_values(ctx: ReportContext, indicator_id: str) -> dict[int, float]:
@@ -637,13 +676,10 @@ def title_page(ctx: ReportContext) -> HTML:
             f"; năm {_years_text(ctx.partial_years)}: số liệu chưa đủ cả năm, chỉ để tham khảo"
         )
     source = f"{Path(str(review.source_name)).name} (mã kiểm tra dữ liệu {review.fingerprint})"
-    kind = {
-        "province": "Báo cáo toàn tỉnh",
-        "district": "Báo cáo của huyện, thành phố",
-        "sector": "Báo cáo của đảng bộ khối, lực lượng vũ trang",
-    }[ctx.level]
+    # who the report is about (never "Báo cáo của huyện": the district did not write it)
+    kind = L.text(f"title.about_{ctx.level}", unit=ctx.unit_name)
     rows = [
-        ("Đơn vị", ctx.unit_name),
+        (L.text("title.unit_row"), ctx.unit_name),
         ("Kỳ đánh giá", str(ctx.assessment.get("short_vi") or ctx.assessment["title_vi"])),
         ("Số liệu sử dụng", data_text),
         ("Nguồn số liệu", source),
@@ -1882,7 +1918,7 @@ def period_message(message: str, years: list[int]) -> str:
 _ORG_CODE = re.compile(r"TCCSĐ “([A-Za-z0-9_.-]+)”")
 _UNIT_CODE = re.compile(r" \(([a-z0-9_]+)\)")
 # "Đã tìm trong: tệp «organizations.csv»; …." (where the reader looked: files, for the terminal)
-_LOOKED_IN = re.compile(r"\s*Đã tìm trong: .*?»\.")
+_LOOKED_IN = re.compile(r"\s*Đã tìm trong: .*?(?:»|khác)\.(?=\s|$)")
 
 
 def plain_message(message: str, units: pd.DataFrame, unit_code: Any = None) -> str:

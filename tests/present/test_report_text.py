@@ -405,3 +405,56 @@ class TestForecastsOnlyWhereMeaningful:
         assert "99,3%–99,3%" not in text
         t1 = text[text.index("T1. Tỷ lệ TCCSĐ") : text.index("T2. ")]
         assert "dự báo năm 2020: không đủ cơ sở dự báo" in t1
+
+
+# --------------------------------------------------------------------------- item 18
+class TestTitlePage:
+    # the resolution's own heading (shared/seed: "về tiếp tục nâng cao chất lượng tổ chức cơ
+    # sở đảng và đảng viên trong Đảng bộ tỉnh giai đoạn 2016 - 2020")
+    TITLE = (
+        "Nghị quyết của Ban Thường vụ Tỉnh ủy về tiếp tục nâng cao chất lượng tổ chức cơ sở "
+        "đảng và đảng viên trong Đảng bộ tỉnh giai đoạn 2016 – 2020"
+    )
+
+    @pytest.mark.parametrize(("assessment", "unit"), TestPlainWords.REPORTS)
+    def test_full_title_and_who_the_report_is_about(self, built_reports, assessment, unit):
+        markup = report_html(built_reports, assessment, unit)
+        title = visible_text(markup[: markup.index("</header>")])
+        assert self.TITLE in title
+        assert "báo cáo của huyện" not in title.lower()
+        kicker = re.search(r'<p class="tp-kicker">([^<]*)</p>', markup).group(1)
+        expected = "tại Huyện Sơn Động" if unit == "son_dong" else "trong toàn tỉnh"
+        assert expected in kicker
+
+    def test_title_is_in_params_not_code(self):
+        from pathlib import Path
+
+        import analysis
+
+        root = Path(analysis.__file__).parent
+        for source in root.rglob("*.py"):
+            assert "tiếp tục nâng cao chất lượng" not in source.read_text(encoding="utf-8"), source
+
+
+# --------------------------------------------------------------------------- item 19
+class TestOfficialsCohort:
+    """officials.csv: snapshot years 2015–2019 list the 2015_2020 term, 2020 the 2020_2025
+    term; the resolution's T3a/T3b target is for the 2020–2025 term."""
+
+    def _t3(self, text: str, which: str) -> str:
+        start = text.index(f"{which}. Tỷ lệ cán bộ chủ chốt")
+        return text[start : text.index("đánh giá:", start)]
+
+    def test_final_says_each_years_term(self, built_reports):
+        text = visible_text(report_html(built_reports, "final", "son_dong"))
+        for which in ("T3a", "T3b"):
+            sentence = self._t3(text, which)
+            assert "chỉ tiêu áp dụng cho cán bộ chủ chốt cấp xã nhiệm kỳ 2020–2025" in sentence
+            assert "số liệu năm 2015–2019 là cán bộ nhiệm kỳ 2015–2020" in sentence
+            assert "năm 2020 (chưa đủ cả năm) là cán bộ nhiệm kỳ 2020–2025" in sentence
+
+    def test_midterm_has_no_data_of_the_target_term(self, built_reports):
+        text = visible_text(report_html(built_reports, "midterm", PROVINCE))
+        sentence = self._t3(text, "T3a")
+        assert "số liệu năm 2015–2017 là cán bộ nhiệm kỳ 2015–2020" in sentence
+        assert "chưa có số liệu của nhiệm kỳ 2020–2025" in sentence
