@@ -1005,6 +1005,112 @@ def _ranking_table(
     )
 
 
+def units_behind(ctx: ReportContext, indicator) -> dict[str, Any]:
+    """The reporting units behind one target in the latest year (province report).
+
+    Returns ``not_met`` (unit codes whose verdict is not "Đạt", worst verdict first, then by
+    value), ``not_assessable``, ``worse`` (funnel: significantly worse than the province, 99,8%
+    first), ``assessed`` (how many units have a verdict) and ``groups`` (name, members behind,
+    group size) for the groups of ``params/units.yaml`` with at least half of their members,
+    and two, among ``not_met``, and a larger share of them behind than of all units.
+    """
+    progress = ctx.reporting_progress_by_id.get(indicator.id)
+    out: dict[str, Any] = {"not_met": [], "not_assessable": [], "worse": [], "groups": [],
+                           "assessed": 0, "values": {}}
+    if progress is None or progress.empty:
+        return out
+    order = {"moving_away": 0, "not_achieved": 1, "needs_acceleration": 2, "on_track": 3}
+    rows = progress.assign(
+        _o=progress["verdict"].map(order).fillna(9),
+        _v=pd.to_numeric(progress["latest_value"], errors="coerce"),
+    )
+    ascending = indicator.polarity != "lower"
+    rows = rows.sort_values(["_o", "_v", "unit_code"], ascending=[True, ascending, True],
+                            kind="mergesort")
+    out["values"] = dict(zip(rows["unit_code"].astype(str), rows["_v"], strict=False))
+    verdicts = rows["verdict"].fillna("not_assessable").astype(str)
+    out["assessed"] = int((verdicts != "not_assessable").sum())
+    out["not_met"] = [str(c) for c, v in zip(rows["unit_code"], verdicts, strict=False)
+                      if v in order]
+    out["verdicts"] = dict(zip(rows["unit_code"].astype(str), verdicts, strict=False))
+    out["not_assessable"] = [str(c) for c, v in zip(rows["unit_code"], verdicts, strict=False)
+                             if v == "not_assessable"]
+    funnel = ctx.funnels_by_id.get(indicator.id)
+    if funnel is not None and not funnel.empty:
+        if ctx.latest_year is not None and "year" in funnel.columns:
+            funnel = funnel.loc[funnel["year"] == ctx.latest_year]
+        worse = funnel.loc[funnel["assessment"].isin(["worse_998", "worse_95"])]
+        worse = worse.sort_values(["assessment", "unit_code"], ascending=[False, True],
+                                  kind="mergesort")
+        out["worse"] = [(str(c), str(a)) for c, a in zip(worse["unit_code"],
+                                                         worse["assessment"], strict=False)]
+    behind = set(out["not_met"])
+    share = len(behind) / out["assessed"] if out["assessed"] else 1.0
+    for group in (params.units().get("groups") or {}).values():
+        members = [str(m) for m in group.get("units", [])]
+        hit = [m for m in members if m in behind]
+        # said when the group lags more than the units as a whole (not when all lag)
+        if len(hit) >= 2 and 2 * len(hit) >= len(members) and len(hit) / len(members) > share:
+            out["groups"].append((str(group["name_vi"]), hit, len(members)))
+    return out
+
+
+def units_behind_text(ctx: ReportContext, indicator) -> str:
+    """The units behind one target, named: who has not met it (value and verdict), who is
+    significantly worse than the province on the funnel, and the group they share."""
+    found = units_behind(ctx, indicator)
+    if not found["assessed"] and not found["not_assessable"]:
+        return ""
+    names = ctx.unit_names
+    noun = L.count_noun(indicator.id) if indicator.unit == "count" else ""
+    year = ctx.latest_year
+    sentences = []
+    if found["not_met"]:
+        listed = [
+            f"{L.short_name(names.get(c, c))} "
+            f"{fmt_value(found['values'].get(c), indicator.unit, noun)}"
+            f" ({L.verdict_word(found['verdicts'][c])})"
+            for c in found["not_met"]
+        ]
+        sentences.append(
+            L.text(
+                "behind.not_met",
+                year=year,
+                count=len(found["not_met"]),
+                total=found["assessed"],
+                units=", ".join(listed),
+            )
+        )
+    elif found["assessed"]:
+        sentences.append(L.text("behind.all_met", year=year, total=found["assessed"]))
+    for group, hit, size in found["groups"]:
+        sentences.append(
+            L.text(
+                "behind.group_all" if len(hit) == size else "behind.group",
+                count=len(hit),
+                size=size,
+                group=group,
+                members=", ".join(L.short_name(names.get(c, c)) for c in hit),
+            )
+        )
+    if found["worse"]:
+        listed = [
+            f"{L.short_name(names.get(c, c))}: "
+            f"{L.funnel_word(a, indicator.polarity)[:1].lower()}"
+            f"{L.funnel_word(a, indicator.polarity)[1:]}"
+            for c, a in found["worse"]
+        ]
+        sentences.append(L.text("behind.worse", units="; ".join(listed)))
+    if found["not_assessable"]:
+        sentences.append(
+            L.text(
+                "behind.not_assessable",
+                units=", ".join(L.short_name(names.get(c, c)) for c in found["not_assessable"]),
+            )
+        )
+    return " ".join(sentences)
+
+
 def target_sections(ctx: ReportContext) -> HTML:
     """Every target: heading, sentence, trend chart, the unit among the others (funnel plot or
     ranked dots); on the province report also the tile map and the ranking."""
@@ -1031,6 +1137,10 @@ def target_sections(ctx: ReportContext) -> HTML:
             + _trend(ctx, indicator)
             + "</div>"
         )
+        if ctx.is_province:
+            behind = units_behind_text(ctx, indicator)
+            if behind:
+                block.append(_p(behind, "units-behind"))
         block.append(_comparison(ctx, indicator))
         if ctx.is_province:
             block.append(_tile_map(ctx, indicator))

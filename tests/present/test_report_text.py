@@ -458,3 +458,39 @@ class TestOfficialsCohort:
         sentence = self._t3(text, "T3a")
         assert "số liệu năm 2015–2017 là cán bộ nhiệm kỳ 2015–2020" in sentence
         assert "chưa có số liệu của nhiệm kỳ 2020–2025" in sentence
+
+
+# --------------------------------------------------------------------------- item 8
+class TestUnitsBehindNamed:
+    """Province final, from the village section's own figures: heads who are members in 2019
+    below the 75% target only in Sơn Động 68,5%, Lục Ngạn 73,6% (summary) and Yên Thế 74,7%
+    (Lục Nam 75,1%); villages without members left in 2019 only in Sơn Động (6 listed),
+    Lục Ngạn (3, summary) and Lục Nam (1 listed)."""
+
+    def _block(self, built_reports, start: str, end: str) -> str:
+        text = _section_text(report_html(built_reports, "final", PROVINCE), "targets")
+        return text[text.index(start) : text.index(end)]
+
+    def test_t6_names_the_three_and_the_mountain_group(self, built_reports):
+        block = self._block(built_reports, "T6. Tỷ lệ trưởng thôn", "T7. Số thôn")
+        head = r"Đơn vị chưa đạt chỉ tiêu năm 2019 \(3/10 [^)]*\): "
+        found = re.search(head + r"([^.]*,[^.]*)\.", block)
+        assert found, block[:600]
+        names = [re.sub(r" \d.*", "", u) for u in found.group(1).split("), ")]
+        assert sorted(names) == ["Lục Ngạn", "Sơn Động", "Yên Thế"]
+        assert "3/4 huyện miền núi (Sơn Động, Lục Ngạn, Yên Thế) chưa đạt" in block
+        # significantly below the province on the funnel
+        assert "Sơn Động: thấp hơn rõ rệt (99,8%)" in block
+
+    def test_t7_names_the_units_with_villages_left(self, built_reports):
+        block = self._block(built_reports, "T7. Số thôn", "Xếp hạng các đơn vị năm 2019 – T7")
+        assert "Sơn Động 6 thôn" in block
+        assert "Lục Ngạn 3 thôn" in block
+        assert "Lục Nam 1 thôn" in block
+        assert "3/4 huyện miền núi (Sơn Động, Lục Ngạn, Lục Nam) chưa đạt" in block
+
+    def test_no_group_sentence_when_every_unit_is_behind(self, built_reports):
+        # T2 (100% by 2020): no unit has reached it in 2019, the group says nothing more
+        block = self._block(built_reports, "T2. Tỷ lệ cấp ủy viên", "T3a. ")
+        assert "Đơn vị chưa đạt chỉ tiêu năm 2019 (14/14" in block
+        assert "huyện miền núi" not in block
