@@ -174,3 +174,138 @@ class TestCrossCheckReported:
         text = plain(report_html(layout_build, DISTRICT))
         assert ("Huyện Sơn Động chỉ gửi số liệu chi tiết (không có bảng tổng hợp), nên không có "
                 "số liệu nào cần đối chiếu.") in text
+
+
+# --------------------------------------------------------------------- item 14: page layout
+def pdf_pages_text(path: Path) -> list[str]:
+    """The text of each page as ``pdftotext -layout`` lays it out (poppler-utils)."""
+    import shutil
+    import subprocess
+
+    if not shutil.which("pdftotext"):
+        pytest.skip("pdftotext (poppler-utils) is not installed")
+    out = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
+                         check=True, text=True).stdout
+    return out.split("\f")[:-1] if out.endswith("\f") else out.split("\f")
+
+
+def ink_bottoms(path: Path, tmp_path: Path) -> list[float]:
+    """Per page, how far down (share of the page height) the lowest ink above the footer is."""
+    import shutil
+    import subprocess
+
+    from PIL import Image
+
+    if not shutil.which("pdftoppm"):
+        pytest.skip("pdftoppm (poppler-utils) is not installed")
+    subprocess.run(["pdftoppm", "-r", "20", "-gray", "-png", str(path), str(tmp_path / "p")],
+                   check=True)
+    bottoms = []
+    for image in sorted(tmp_path.glob("p-*.png")):
+        with Image.open(image) as im:
+            gray = im.convert("L")
+            w, h = gray.size
+            px = gray.load()
+            rows = [y for y in range(int(h * 0.92)) if min(px[x, y] for x in range(w)) < 200]
+        bottoms.append(rows[-1] / h if rows else 0.0)
+    return bottoms
+
+
+class TestPageLayout:
+    @pytest.mark.parametrize("unit", UNITS)
+    def test_no_near_empty_page(self, layout_build, unit, tmp_path):
+        """Every page but the last is filled at least a quarter of the way down (the demo build
+        had pages holding only a table's source line or a lone heading)."""
+        bottoms = ink_bottoms(report_pdf(layout_build, unit), tmp_path)
+        assert len(bottoms) > 10
+        thin = [(i + 1, round(b, 2)) for i, b in enumerate(bottoms[:-1]) if b < 0.25]
+        assert not thin, thin
+
+    @pytest.mark.parametrize("unit", UNITS)
+    def test_no_heading_or_caption_last_on_a_page(self, layout_build, unit):
+        page = report_html(layout_build, unit)
+        headings = {plain(h) for h in re.findall(r"<h[234][^>]*>(.*?)</h[234]>", page,
+                                                  flags=re.S)}
+        for number, text in enumerate(pdf_pages_text(report_pdf(layout_build, unit)), start=1):
+            lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+            lines = [ln for ln in lines if not re.fullmatch(r"Trang \d+/\d+", ln)]
+            if not lines:
+                continue
+            last = lines[-1]
+            assert last not in headings, (number, last)
+            assert not re.match(r"(Phụ lục|Bảng) \d+\.", last), (number, last)
+
+    @pytest.mark.parametrize("unit", UNITS)
+    def test_appendix_caption_on_the_page_of_its_table(self, layout_build, unit):
+        pages = pdf_pages_text(report_pdf(layout_build, unit))
+        seen = 0
+        for number, text in enumerate(pages, start=1):
+            for match in re.finditer(r"^\s*Phụ lục (\d+)\. ", text, flags=re.M):
+                seen += 1
+                rest = text[match.end():]
+                assert re.search(r"^\s*STT\b", rest, flags=re.M), (number, match.group(0))
+                # the table's notes and source end on the same page
+                nxt = re.search(r"^\s*Phụ lục \d+\. ", rest, flags=re.M)
+                assert "Nguồn:" in (rest[: nxt.start()] if nxt else rest), (number,
+                                                                          match.group(0))
+        assert seen >= 10
+
+    @pytest.mark.parametrize("unit", UNITS)
+    def test_chart_captions_on_a_page_with_a_chart(self, layout_build, unit):
+        import pypdf
+
+        reader = pypdf.PdfReader(report_pdf(layout_build, unit))
+        texts = [re.sub(r"\s+", " ", t) for t in pdf_pages_text(report_pdf(layout_build, unit))]
+        checked = 0
+        for caption in captions(report_html(layout_build, unit)):
+            start = re.sub(r"\s+", " ", caption)[:35]
+            where = [i for i, t in enumerate(texts) if start in t]
+            if not where:
+                continue
+            checked += 1
+            assert all(len(reader.pages[i].images) > 0 for i in where), (start, where)
+        assert checked >= 8
+
+
+class TestChartLabels:
+    @pytest.fixture(scope="class")
+    def review(self):
+        from analysis import config
+        from analysis.data.validate import validate_input
+        from analysis.measure.review import compute_review
+
+        return compute_review(validate_input(config.DEMO_DATA_DIR))
+
+    @pytest.mark.parametrize("unit", UNITS)
+    def test_funnel_labels_neither_overlap_nor_are_struck_through(self, review, unit):
+        """The funnel charts of the target sections: no label box meets another label or a
+        line of the chart (province line, 95% and 99,8% limits), at the report's size."""
+        import itertools
+
+        import matplotlib.pyplot as plt
+
+        from analysis.present import plots, report
+
+        ctx = report.context_from_review(review, unit, "final")
+        highlight = None if ctx.is_province else unit
+        targets = [t for t in ctx.funnels_by_id if str(t).startswith("T")]
+        assert len(targets) >= 5
+        problems = []
+        for target in targets:
+            fig = plots.funnel_plot(ctx.funnels_by_id[target], ctx.unit_names,
+                                    highlight=highlight, height_cm=9.0)
+            fig.canvas.draw()
+            renderer = fig.canvas.get_renderer()
+            ax = fig.axes[0]
+            boxes = [(t.get_text(), t.get_window_extent(renderer).padded(-1)) for t in ax.texts
+                     if t.get_text().strip()]
+            assert len(boxes) >= 10
+            for (a, box_a), (b, box_b) in itertools.combinations(boxes, 2):
+                if box_a.overlaps(box_b):
+                    problems.append((target, a, b))
+            for line in ax.get_lines():
+                path = line.get_path().transformed(line.get_transform())
+                problems += [(target, line.get_gid(), name) for name, box in boxes
+                             if path.intersects_bbox(box, filled=False)]
+            plt.close(fig)
+        assert not problems, problems

@@ -35,7 +35,10 @@ _APPENDIX_TEMPLATE = """\
 .tccsd-appendix tr.group td{font-weight:bold;}
 .tccsd-appendix tr.total td{font-weight:bold;}
 .tccsd-appendix tr.comparison td{font-style:italic;background:#f4f4f4;}
-.tccsd-appendix .pl-n{display:block;font-size:8.5pt;color:#444;}
+.tccsd-appendix .pl-n{display:block;font-size:7pt;line-height:1.1;color:#444;}
+.tccsd-appendix table{line-height:1.2;}
+.tccsd-appendix table td.num{padding:1pt 3pt;}
+.tccsd-appendix tbody td:nth-child(2){min-width:3.8cm;}
 .tccsd-appendix p{margin:0.2em 0;font-size:10pt;}
 .tccsd-appendix p.pl-source{font-style:italic;}
 </style>

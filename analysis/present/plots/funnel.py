@@ -70,9 +70,17 @@ def funnel_plot(
         funnel_df, unit_names, limits=limits, title_vi=title_vi, polarity=polarity,
         height_cm=height_cm,
     )
+    _settle(fig)
     specs = _funnel_label_specs(points, highlight)
     _funnel_labels(ax, points, highlight, _place_labels(ax, specs))
     return fig
+
+
+def _settle(fig: Figure) -> None:
+    """Lay the chart out without its labels and keep that layout, so the labels are placed
+    where they are drawn (a layout after them would move the points under the labels)."""
+    fig.canvas.draw()
+    fig.set_layout_engine("none")
 
 
 def _funnel_base(
@@ -215,9 +223,9 @@ def _funnel_labels(ax: Axes, points, highlight: str | None, placements) -> list:
 class _FunnelCanvas:
     """One funnel chart drawn once without its labels (pixels kept), then finished for any
     highlighted unit by drawing only the labels and the ring over a copy of those pixels
-    (matplotlib's "blitting"). The label placement of every possible highlight is computed
-    on the chart as :func:`funnel_plot` computes it, and the margins are laid out with the
-    labels present, so the result is the chart :func:`funnel_plot` draws."""
+    (matplotlib's "blitting"). The chart is laid out without labels and that layout kept, as
+    :func:`funnel_plot` does, and the label placement of every possible highlight is computed
+    on it, so the result is the chart :func:`funnel_plot` draws."""
 
     def __init__(self, funnel_df, unit_names, *, limits, title_vi, polarity, height_cm, dpi):
         fig, ax, points = _funnel_base(
@@ -225,16 +233,12 @@ class _FunnelCanvas:
             height_cm=height_cm,
         )
         self.fig, self.ax, self.points = fig, ax, points
+        fig.dpi = dpi
+        _settle(fig)  # the layout funnel_plot places its labels on
         codes = [code for _, _, code, _ in points]
         self.placements = {
             hl: _place_labels(ax, _funnel_label_specs(points, hl)) for hl in [None, *codes]
         }
-        fig.dpi = dpi
-        labels = _funnel_labels(ax, points, None, self.placements[None])
-        fig.canvas.draw()  # lays the chart out with its labels (they can widen the margins)
-        for artist in labels:
-            artist.remove()
-        fig.set_layout_engine("none")  # keep that layout for the draw without labels
         fig.canvas.draw()
         self.background = fig.canvas.copy_from_bbox(fig.bbox)
 
@@ -315,44 +319,69 @@ _LABEL_SPOTS = [
     (-4, 11, "right"),
     (4, -17, "left"),
     (-4, -17, "right"),
+    (4, 19, "left"),
+    (-4, 19, "right"),
+    (4, -25, "left"),
+    (-4, -25, "right"),
+    (10, -3, "left"),
+    (-10, -3, "right"),
+    (4, 27, "left"),
+    (-4, 27, "right"),
+    (4, -33, "left"),
+    (-4, -33, "right"),
+    (10, 9, "left"),
+    (-10, 9, "right"),
+    (10, -15, "left"),
+    (-10, -15, "right"),
 ]
 
 
 def _place_labels(ax: Axes, labels: list[tuple[float, float, str, float]]):
-    """Offsets (points) and alignment for point labels so that they do not overlap each other
-    or leave the axes: greedy, first free spot of :data:`_LABEL_SPOTS`; text sizes are
-    estimated (0.6 em per character), which is enough for a dozen short unit names."""
+    """Offsets (points) and alignment for point labels so that they do not overlap each other,
+    leave the axes, or get struck through by a line of the chart (the province's line, the
+    control limits): greedy, the first spot of :data:`_LABEL_SPOTS` clear of all three, else
+    the first clear of the other labels, else the first. Text sizes are measured with the
+    figure's renderer (bold: the highlighted unit's larger label)."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.transforms import Affine2D, Bbox
+
     ax.autoscale_view()
     to_pt = 72 / ax.figure.dpi
-    (ax_x0, _), (ax_x1, _) = ax.transAxes.transform([(0, 0), (1, 1)]) * to_pt
+    (ax_x0, ax_y0), (ax_x1, ax_y1) = ax.transAxes.transform([(0, 0), (1, 1)]) * to_pt
     points = [tuple(ax.transData.transform((x, y)) * to_pt) for x, y, _, _ in labels]
+    scale = Affine2D().scale(to_pt)
+    lines = [ln.get_path().transformed(ln.get_transform() + scale) for ln in ax.get_lines()
+             if ln.get_visible()]
+    renderer = ax.figure.canvas.get_renderer()
     placed: list[tuple[float, float, float, float]] = []
-    result = []
     order = sorted(range(len(labels)), key=lambda i: (points[i][0], points[i][1]))
     chosen: dict[int, tuple[float, float, str]] = {}
+
+    def measure(text: str, size: float) -> tuple[float, float, float]:
+        font = FontProperties(size=size, weight="bold" if size > 6 else "normal")
+        w, h, d = renderer.get_text_width_height_descent(text, font, ismath=False)
+        return w * to_pt + 1.5, h * to_pt, d * to_pt  # + the white halo
+
     for i in order:
         px, py = points[i]
         _, _, text, size = labels[i]
-        width, height = 0.6 * size * len(text), 1.2 * size
-        first = None
+        width, height, descent = measure(text, size)
+        candidates = []
         for dx, dy, ha in _LABEL_SPOTS:
             x0 = px + dx if ha == "left" else px + dx - width
-            box = (x0, py + dy, x0 + width, py + dy + height)
-            if first is None:
-                first = (dx, dy, ha, box)
-            inside = box[0] >= ax_x0 - 2 and box[2] <= ax_x1 + 2
+            bottom = py + dy - descent
+            box = (x0 - 0.5, bottom - 1, x0 + width + 0.5, bottom + height + 1)
+            inside = (box[0] >= ax_x0 - 2 and box[2] <= ax_x1 + 2
+                      and box[1] >= ax_y0 - 1 and box[3] <= ax_y1 + 1)
             clear = all(
                 box[2] <= b[0] or box[0] >= b[2] or box[3] <= b[1] or box[1] >= b[3] for b in placed
             )
-            if inside and clear:
-                chosen[i] = (dx, dy, ha)
-                placed.append(box)
-                break
-        else:
-            dx, dy, ha, box = first
-            chosen[i] = (dx, dy, ha)
-            placed.append(box)
-    for i in range(len(labels)):
-        result.append(chosen[i])
-    return result
-
+            bbox = Bbox.from_extents(*box)
+            struck = any(path.intersects_bbox(bbox, filled=False) for path in lines)
+            candidates.append(((not (inside and clear and not struck),
+                                not (inside and clear)), (dx, dy, ha), box))
+        best = min(range(len(candidates)), key=lambda k: (candidates[k][0], k))
+        _, spot, box = candidates[best]
+        chosen[i] = spot
+        placed.append(box)
+    return [chosen[i] for i in range(len(labels))]
