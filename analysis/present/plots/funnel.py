@@ -233,12 +233,12 @@ class _FunnelCanvas:
             height_cm=height_cm,
         )
         self.fig, self.ax, self.points = fig, ax, points
-        fig.dpi = dpi
-        _settle(fig)  # the layout funnel_plot places its labels on
+        _settle(fig)  # the layout funnel_plot places its labels on (at the figure's own dpi)
         codes = [code for _, _, code, _ in points]
         self.placements = {
             hl: _place_labels(ax, _funnel_label_specs(points, hl)) for hl in [None, *codes]
         }
+        fig.dpi = dpi
         fig.canvas.draw()
         self.background = fig.canvas.copy_from_bbox(fig.bbox)
 
