@@ -35,14 +35,14 @@ from __future__ import annotations
 
 import dataclasses
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from analysis.data import intake, prefill, schema
+from analysis.data import intake, prefill, schema, workbook_values
 from analysis.data.findings import ERROR, WARNING, Finding
 from analysis.data.template import unescape_text
 
@@ -69,7 +69,19 @@ class Cover:
 
 
 def read_cover(path: Path) -> Cover | None:
-    """The cover of a pre-filled workbook, or None when the file has no cover sheet."""
+    """The cover of a pre-filled workbook, or None when the file has no cover sheet.
+
+    Read with calamine when it gives the values openpyxl gives
+    (:func:`analysis.data.workbook_values.open_fast`), else with openpyxl.
+    """
+    book = workbook_values.open_fast(path)
+    if book is not None:
+        try:
+            return _cover(path, book.titles, book.rows)
+        except workbook_values.NeedOpenpyxl:
+            pass
+        finally:
+            book.close()
     import openpyxl
 
     with warnings.catch_warnings():
@@ -79,28 +91,37 @@ def read_cover(path: Path) -> Cover | None:
         except Exception:  # noqa: BLE001 - intake reports the unreadable file
             return None
     try:
-        names = {schema.match_key(n): n for n in wb.sheetnames}
-        cover_name = names.get(schema.match_key(prefill.COVER_SHEET))
-        if cover_name is None:
-            return None
-        labels = {schema.match_key(v): k for k, v in prefill.COVER_LABELS.items()}
-        got: dict[str, Any] = {}
-        for i, row in enumerate(wb[cover_name].iter_rows(max_col=2, values_only=True)):
-            if i > 40:
-                break
-            if row and row[0] is not None:
-                key = labels.get(schema.match_key(str(row[0])))
-                if key and len(row) > 1:
-                    got[key] = row[1]
-        codes: dict[tuple[str, int], str] = {}
-        list_name = names.get(schema.match_key(prefill.PREFILLED_SHEET))
-        if list_name is not None:
-            for i, row in enumerate(wb[list_name].iter_rows(max_col=3, values_only=True)):
-                if i == 0 or not row or row[0] is None or row[1] is None:
-                    continue
-                codes[(str(row[0]), int(row[1]))] = unescape_text(str(row[2] or ""))
+        def rows(title: str, max_col: int) -> Iterable[tuple]:
+            return wb[title].iter_rows(max_col=max_col, values_only=True)
+
+        return _cover(path, wb.sheetnames, rows)
     finally:
         wb.close()
+
+
+def _cover(path: Path, sheetnames: list[str],
+           rows: Callable[[str, int], Iterable[tuple]]) -> Cover | None:
+    """The cover from a workbook's sheet names and ``rows(sheet, max_col)``."""
+    names = {schema.match_key(n): n for n in sheetnames}
+    cover_name = names.get(schema.match_key(prefill.COVER_SHEET))
+    if cover_name is None:
+        return None
+    labels = {schema.match_key(v): k for k, v in prefill.COVER_LABELS.items()}
+    got: dict[str, Any] = {}
+    for i, row in enumerate(rows(cover_name, 2)):
+        if i > 40:
+            break
+        if row and row[0] is not None:
+            key = labels.get(schema.match_key(str(row[0])))
+            if key and len(row) > 1:
+                got[key] = row[1]
+    codes: dict[tuple[str, int], str] = {}
+    list_name = names.get(schema.match_key(prefill.PREFILLED_SHEET))
+    if list_name is not None:
+        for i, row in enumerate(rows(list_name, 3)):
+            if i == 0 or not row or row[0] is None or row[1] is None:
+                continue
+            codes[(str(row[0]), int(row[1]))] = unescape_text(str(row[2] or ""))
     try:
         year = int(got.get("year")) if got.get("year") is not None else None
     except (TypeError, ValueError):
