@@ -81,7 +81,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -1158,7 +1158,14 @@ def _blank_row(values: Iterable[Any]) -> bool:
 
 
 def _cell_key(v: Any) -> str:
-    return "" if _blank(v) else schema.match_key(_norm_text(str(v)))
+    return "" if _blank(v) else _text_key(str(v))
+
+
+@lru_cache(maxsize=1 << 16)
+def _text_key(text: str) -> str:
+    """The match key of a cell's text, computed once per distinct text: header rows and the
+    template's own sheets repeat in every workbook of a collection."""
+    return schema.match_key(_norm_text(text))
 
 
 def _is_personal(key: str) -> str | None:
