@@ -687,7 +687,8 @@ def title_page(ctx: ReportContext) -> HTML:
     ]
     meta = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in rows)
     order = PROVINCE_SECTIONS if ctx.is_province else UNIT_SECTIONS
-    toc = "".join(
+    toc = f'<li><a href="#muc-tom-tat-lanh-dao">{html.escape(L.text("leader.title"))}</a></li>'
+    toc += "".join(
         f'<li><a href="#muc-{k}">{html.escape(ctx.section_title(k))}</a></li>' for k in order
     )
     toc += '<li><a href="#muc-phu-luc">Phụ lục</a></li>'  # PDF: page numbers (report.css)
@@ -700,7 +701,9 @@ def title_page(ctx: ReportContext) -> HTML:
         f'<p class="tp-unit">{html.escape(ctx.unit_name)}</p>\n'
         f'<table class="tp-meta avoid-break">{meta}</table>\n'
         f'<nav class="tp-toc"><strong>Nội dung</strong><ul>{toc}</ul></nav>\n'
-        "</header>"
+        "</header>\n"
+        # the one-page summary for leaders, first after the title page
+        + leader_summary(ctx)
     )
     return _display(body)
 
@@ -1958,6 +1961,177 @@ def villages_section(ctx: ReportContext) -> HTML:
     else:
         parts.append(_heads_table(ctx, heads, communes, summary_units))
     return _section(ctx, "villages", "\n".join(parts))
+
+
+# --------------------------------------------------------------------------- leader summary
+def _target_entry(ctx: ReportContext, indicator, row) -> str:
+    """``"T1 – Tỷ lệ … (90,1%; đạt chỉ tiêu 3/4 năm, chưa đạt năm 2018: 87,5%)"``."""
+    from analysis.present.sentences import yearly_clause
+
+    noun = L.count_noun(indicator.id) if indicator.unit == "count" else ""
+    latest = _value_of(row, "latest_value")
+    inside = [fmt_value(latest, indicator.unit, noun)] if latest is not None else []
+    if str(_value_of(row, "verdict")) == "not_achieved":
+        years = yearly_clause(row, indicator.unit, noun, _assessed_values(ctx, indicator.id))
+        if years:
+            inside.append(years)
+    text = f"{indicator.id} – {indicator.name_vi}"
+    return text + (f" ({'; '.join(inside)})" if inside else "")
+
+
+def _leader_units_behind(ctx: ReportContext, targets: list) -> list[str]:
+    """Province: per target, the units behind it (all of them named when they are at most
+    half of the units assessed, else how many), and the units significantly worse than the
+    province on the funnel, with their targets."""
+    lines, worse_by_unit = [], {}
+    names = ctx.unit_names
+    for indicator in targets:
+        found = units_behind(ctx, indicator)
+        for code, _ in found["worse"]:
+            worse_by_unit.setdefault(code, []).append(indicator.id)
+        behind, assessed = found["not_met"], found["assessed"]
+        if not behind or not assessed:
+            continue
+        if 2 * len(behind) <= assessed:
+            text = f"{indicator.id}: " + ", ".join(L.short_name(names.get(c, c)) for c in behind)
+            for group, hit, size in found["groups"]:
+                text += f" ({len(hit)}/{size} {group})"
+        else:
+            text = L.text("leader.most_behind", target=indicator.id, count=len(behind),
+                          total=assessed)
+        lines.append(text)
+    if worse_by_unit:
+        order = sorted(worse_by_unit, key=lambda c: (-len(worse_by_unit[c]), c))
+        lines.append(
+            L.text(
+                "leader.worse",
+                units="; ".join(
+                    f"{L.short_name(names.get(c, c))} ({', '.join(worse_by_unit[c])})"
+                    for c in order
+                ),
+            )
+        )
+    return lines
+
+
+def _leader_unit_vs_province(ctx: ReportContext, targets: list) -> list[str]:
+    """A unit's report: the targets where the unit is significantly worse than the province."""
+    lines = []
+    for indicator in targets:
+        funnel = ctx.funnels_by_id.get(indicator.id)
+        if funnel is None or funnel.empty:
+            continue
+        mine = funnel.loc[funnel["unit_code"] == ctx.unit_code]
+        if mine.empty or str(mine.iloc[0]["assessment"]) not in ("worse_95", "worse_998"):
+            continue
+        row = mine.iloc[0]
+        lines.append(
+            L.text(
+                "leader.unit_worse",
+                target=indicator.id,
+                value=fmt_percent(row["value"]),
+                province=fmt_percent(row["baseline"]),
+                word=L.funnel_word(row["assessment"], indicator.polarity).lower(),
+            )
+        )
+    return lines
+
+
+def _leader_integrity(ctx: ReportContext) -> list[str]:
+    """The integrity questions in one line per unit: O/E above or below the expected, and the
+    rating-rule warnings of the period."""
+    from analysis.measure.integrity import RULE_TOTAL
+
+    integrity = ctx.part.integrity
+    if integrity is None or integrity.empty:
+        return []
+    rows = integrity
+    if not ctx.is_province:
+        rows = rows.loc[rows["reporting_unit"].astype(str) == ctx.unit_code]
+    lines = []
+    for row in rows.itertuples(index=False):
+        parts = []
+        flag = "" if is_missing(row.flag) else str(row.flag)
+        if flag.startswith(("above", "below")):
+            parts.append(
+                L.text(
+                    "leader.oe_above" if flag.startswith("above") else "leader.oe_below",
+                    ratio=fmt_number(row.ratio, 2),
+                )
+            )
+        warnings = getattr(row, RULE_TOTAL)
+        if not is_missing(warnings) and int(warnings) > 0:
+            parts.append(L.text("leader.rule_warnings", count=fmt_number(int(warnings))))
+        if parts:
+            name = ctx.unit_names.get(row.reporting_unit, row.reporting_unit)
+            lines.append(f"{L.short_name(name) if ctx.is_province else name}: " + "; ".join(parts))
+    return lines
+
+
+def leader_summary(ctx: ReportContext) -> str:
+    """The one-page summary for leaders at the front of every report (after the title page):
+    targets by verdict with the years a yearly target was missed, the units behind (province)
+    or the targets where the unit is significantly worse than the province, and the
+    integrity questions. Every number is one the report prints again in its section."""
+    from analysis.present.sentences import latest_year_note
+
+    targets = [i for i in ctx.indicator_list(targets=True) if ctx.applies(i)]
+    groups: dict[str, list[str]] = {}
+    for indicator in targets:
+        row = ctx.progress_row(indicator.id)
+        verdict = str(_value_of(row, "verdict") or "not_assessable")
+        groups.setdefault(verdict, []).append(_target_entry(ctx, indicator, row))
+    latest, own = ctx.latest_year, ctx.unit_latest_year
+    year_text = str(latest) if latest else MISSING
+    if own is not None and latest is not None and own < latest:
+        year_text = f"{own} ({latest_year_note(own)})"
+    counts = ", ".join(
+        f"{len(groups[v])} “{L.verdict_word(v)}”" for v in L.VERDICTS if v in groups
+    )
+    parts = [
+        "<h2>" + html.escape(L.text("leader.title")) + "</h2>",
+        _p(L.text("leader.lead", unit=ctx.unit_name, year=year_text, total=len(targets),
+                  counts=counts)),
+    ]
+    items = [
+        f"{L.verdict_badge_html(v)} " + html.escape("; ".join(groups[v]) + ".")
+        for v in L.VERDICTS
+        if v in groups
+    ]
+    parts.append('<ul class="leader-verdicts">' + "".join(f"<li>{i}</li>" for i in items) + "</ul>")
+    behind = (
+        _leader_units_behind(ctx, targets)
+        if ctx.is_province
+        else _leader_unit_vs_province(ctx, targets)
+    )
+    parts.append(
+        "<h3>"
+        + html.escape(L.text("leader.behind_title" if ctx.is_province else "leader.vs_title"))
+        + "</h3>"
+    )
+    parts.append(
+        _list(behind) if behind else _p(L.text(
+            "leader.none_behind" if ctx.is_province else "leader.none_worse"))
+    )
+    parts.append("<h3>" + html.escape(L.text("leader.integrity_title")) + "</h3>")
+    questions = _leader_integrity(ctx)
+    has_integrity = ctx.part.integrity is not None and not ctx.part.integrity.empty and (
+        ctx.is_province
+        or (ctx.part.integrity["reporting_unit"].astype(str) == ctx.unit_code).any()
+    )
+    if questions:
+        parts.append(_list(questions))
+        parts.append(_p(L.text("leader.integrity_see", section=ctx.section_number("integrity")),
+                        "note"))
+    elif has_integrity:
+        parts.append(_p(L.text("leader.no_questions")))
+    else:
+        parts.append(_p(L.text("leader.no_integrity"), "note"))
+    return (
+        '<section class="tccsd-report tccsd-leader-summary" id="muc-tom-tat-lanh-dao">\n'
+        + "\n".join(parts)
+        + "\n</section>"
+    )
 
 
 # --------------------------------------------------------------------------- data notes

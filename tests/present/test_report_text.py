@@ -494,3 +494,64 @@ class TestUnitsBehindNamed:
         block = self._block(built_reports, "T2. Tỷ lệ cấp ủy viên", "T3a. ")
         assert "Đơn vị chưa đạt chỉ tiêu năm 2019 (14/14" in block
         assert "huyện miền núi" not in block
+
+
+# --------------------------------------------------------------------------- item 10
+def _leader(markup: str) -> str:
+    start = markup.index('id="muc-tom-tat-lanh-dao"')
+    return visible_text(markup[start : markup.index("</section>", start)])
+
+
+class TestLeaderSummary:
+    @pytest.mark.parametrize(("assessment", "unit"), TestPlainWords.REPORTS)
+    def test_at_the_front_once(self, built_reports, assessment, unit):
+        markup = report_html(built_reports, assessment, unit)
+        assert markup.count('id="muc-tom-tat-lanh-dao"') == 1
+        assert markup.index('id="muc-tom-tat-lanh-dao"') < markup.index('id="muc-scorecard"')
+        summary = _leader(markup)
+        counts = re.search(r"có (\d+) chỉ tiêu mục tiêu được đánh giá: ([^.]*)\.", summary)
+        assert counts, summary[:300]
+        per_verdict = [int(n) for n in re.findall(r"(\d+) “", counts.group(2))]
+        assert sum(per_verdict) == int(counts.group(1)) == 8
+
+    def test_son_dong_final(self, built_reports):
+        summary = _leader(report_html(built_reports, "final", "son_dong"))
+        # T5 quota 170: 2016 143 and 2017 135 below, 2018 175 and 2019 177 above (findings)
+        assert (
+            "Chưa đạt T5 – Số đảng viên mới kết nạp (177 người; đạt chỉ tiêu 2/4 năm, chưa đạt "
+            "năm 2016: 143 người, năm 2017: 135 người)" in summary
+        )
+        # funnel T6: 102/149 heads = 68,5% against the province's 1.796/2.259 = 79,5%
+        assert "T6: 68,5%, toàn tỉnh 79,5%: thấp hơn rõ rệt (99,8%)" in summary
+        assert "Không có điểm cần hỏi về kết quả xếp loại" in summary
+
+    def test_province_final(self, built_reports):
+        summary = _leader(report_html(built_reports, "final", PROVINCE))
+        assert "chưa đạt năm 2016: 2.205 người" in summary
+        assert "chưa đạt năm 2018: 89,3%" in summary
+        assert "T6: Sơn Động, Lục Ngạn, Yên Thế (3/4 huyện miền núi)" in summary
+        # integrity table: 353 rated good or better against 265,7 expected → O/E 1,33
+        assert "Hiệp Hòa: số TCCSĐ xếp loại tốt trở lên cao hơn mức dự kiến theo hồ sơ (O/E = 1,33)" in (  # noqa: E501
+            summary
+        )
+        assert "Yên Thế: 2 cảnh báo khi áp dụng quy định xếp loại" in summary
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("unit", ["son_dong", PROVINCE])
+def test_leader_summary_fits_one_page(layout_build, unit):
+    """The PDF: the summary's heading and its last part on one page, section 1 on the next."""
+    import subprocess
+
+    pdf = layout_build / "final" / unit / "report.pdf"
+    pages = []
+    for number in range(1, 6):
+        done = subprocess.run(
+            ["pdftotext", "-f", str(number), "-l", str(number), "-layout", str(pdf), "-"],
+            capture_output=True, text=True, check=True,
+        )
+        pages.append(re.sub(r"\s+", " ", done.stdout))
+    first = next(i for i, p in enumerate(pages) if "Tóm tắt cho lãnh đạo Đến năm" in p)
+    assert "Câu hỏi về tính hợp lý của kết quả xếp loại" in pages[first]
+    assert "1. Tóm tắt kết quả thực hiện các mục tiêu" not in pages[first]
+    assert "1. Tóm tắt kết quả thực hiện các mục tiêu" in pages[first + 1]
