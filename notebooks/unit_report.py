@@ -35,6 +35,9 @@ ctx = report.load_context(unit_code, assessment_id, data_path, bundle_path, outp
 display(report.title_page(ctx))
 
 # %%
+display(report.leader_summary_section(ctx))
+
+# %%
 display(report.scorecard_section(ctx))
 
 # %%

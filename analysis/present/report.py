@@ -62,6 +62,7 @@ __all__ = [
     "data_notes_section",
     "heat_table_section",
     "integrity_section",
+    "leader_summary_section",
     "load_context",
     "load_review",
     "process_section",
@@ -701,9 +702,7 @@ def title_page(ctx: ReportContext) -> HTML:
         f'<p class="tp-unit">{html.escape(ctx.unit_name)}</p>\n'
         f'<table class="tp-meta avoid-break">{meta}</table>\n'
         f'<nav class="tp-toc"><strong>Nội dung</strong><ul>{toc}</ul></nav>\n'
-        "</header>\n"
-        # the one-page summary for leaders, first after the title page
-        + leader_summary(ctx)
+        "</header>"
     )
     return _display(body)
 
@@ -2066,6 +2065,12 @@ def _leader_integrity(ctx: ReportContext) -> list[str]:
             name = ctx.unit_names.get(row.reporting_unit, row.reporting_unit)
             lines.append(f"{L.short_name(name) if ctx.is_province else name}: " + "; ".join(parts))
     return lines
+
+
+def leader_summary_section(ctx: ReportContext) -> HTML:
+    """The one-page summary for leaders (:func:`leader_summary`), the notebook's cell after the
+    title page."""
+    return _display(leader_summary(ctx))
 
 
 def leader_summary(ctx: ReportContext) -> str:

@@ -68,7 +68,7 @@ def render_report(review, unit_code: str, assessment_id: str) -> str:
     from analysis.present import report
 
     ctx = report.context_from_review(review, unit_code, assessment_id)
-    names = ["title_page", "scorecard_section"]
+    names = ["title_page", "leader_summary_section", "scorecard_section"]
     if ctx.is_province:
         names.append("heat_table_section")
     names += [

@@ -26,6 +26,7 @@ PROVINCE_CODE = "bac_giang"
 ASSESSMENTS = ("midterm", "final")
 SECTIONS = (
     "title_page",
+    "leader_summary_section",
     "scorecard_section",
     "heat_table_section",
     "target_sections",
