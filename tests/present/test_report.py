@@ -488,7 +488,7 @@ def test_unit_report_notebook_runs(review, tmp_path):
         for o in c.get("outputs", [])
         if o.get("output_type") == "display_data" and "text/html" in o.get("data", {})
     ]
-    assert len(shown) == 8  # title page, 6 sections, appendix
+    assert len(shown) == 9  # title page, leader summary, 6 sections, appendix
     joined = "".join(o["data"]["text/html"] for o in shown)
     assert "Huyện Sơn Động" in joined and "Phụ lục 1." in joined
     assert str(tmp_path) not in DATA_URI.sub("", joined)
