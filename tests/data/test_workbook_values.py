@@ -210,24 +210,26 @@ def _book_with(tmp_path: Path, name: str, fill) -> Path:
     return path
 
 
-def _org_sheet(ws, values: dict[str, object], first_row: int = 1) -> None:
-    """A TCCSĐ table from ``first_row`` (titles above), one data row of ``values``."""
+def _org_sheet(ws, values: dict[str, object], first_row: int = 1, first_col: int = 1) -> None:
+    """A TCCSĐ table from ``first_row`` and ``first_col`` (empty cells above and left), one
+    data row of ``values``."""
     cols = ["year", "reporting_unit", "commune_code", "org_code", "org_type", "members_total"]
-    for j, name in enumerate(cols, start=1):
+    for j, name in enumerate(cols, start=first_col):
         ws.cell(first_row, j, value=name)
     row = {"year": 2020, "reporting_unit": "son_dong", "commune_code": "son_dong_an_chau",
            "org_code": "son_dong_an_chau_db", "org_type": "dang_bo_xa", "members_total": 10}
     row.update(values)
-    for j, name in enumerate(cols, start=1):
+    for j, name in enumerate(cols, start=first_col):
         ws.cell(first_row + 1, j, value=row[name])
 
 
-def test_leading_empty_rows_keep_excel_row_numbers(tmp_path, monkeypatch):
-    path = _book_with(tmp_path, "late.xlsx",
-                      lambda ws: _org_sheet(ws, {"members_total": -3}, first_row=4))
+def test_leading_empty_rows_and_columns_keep_excel_positions(tmp_path, monkeypatch):
+    path = _book_with(tmp_path, "late.xlsx", lambda ws: _org_sheet(
+        ws, {"members_total": -3}, first_row=4, first_col=3))
     assert workbook_values.open_fast(path) is not None
     fast = _fast_rows(path)
-    assert fast["TCCSĐ"][:3] == [(), (), ()] and fast["TCCSĐ"][3][0] == "year"
+    assert fast["TCCSĐ"][:3] == [(), (), ()]
+    assert fast["TCCSĐ"][3][:3] == (None, None, "year")  # the table starts in column C
     (data, findings), _ = _fast(path)
     assert list(data.tables["organizations"]["_row"]) == [5]
     neg = [f for f in findings if f.rule == "negative"]
