@@ -767,6 +767,13 @@ def scorecard_section(ctx: ReportContext) -> HTML:
             )
         )
     sentences = [f"{i.id}. {_sentence(ctx, i, with_projection=False)}" for i in applicable]
+    rating = set(params.plan().get("rating_targets") or [])
+    caveat = "" if ctx.is_province else rating_caveat(ctx, ctx.unit_code)
+    if caveat:
+        sentences = [
+            f"{t} {caveat}" if i.id in rating else t
+            for i, t in zip(applicable, sentences, strict=True)
+        ]
     parts.append("<h3>Nhận định từng chỉ tiêu</h3>")
     parts.append(_list(sentences, "sentences"))
     parts.append("<h3>Cách đọc kết quả đánh giá</h3>")
@@ -1007,6 +1014,52 @@ def _ranking_table(
     )
 
 
+def rating_caveat(ctx: ReportContext, unit_code: str) -> str:
+    """For a unit whose ratings are above what its records predict (integrity flag
+    ``above_*``): its share rated good or better and O/E, beside the record indicators of
+    ``params/plan.yaml`` (``rating_evidence``) on which it is the lowest of the reporting units
+    or below the province in the latest year. ``""`` for any other unit."""
+    integrity = ctx.part.integrity
+    if integrity is None or integrity.empty or ctx.latest_year is None:
+        return ""
+    mine = integrity.loc[integrity["reporting_unit"].astype(str) == unit_code]
+    if mine.empty or not str(mine.iloc[0]["flag"]).startswith("above"):
+        return ""
+    row = mine.iloc[0]
+    share = 100.0 * float(row["O"]) / float(row["n"]) if row["n"] else None
+    text = L.text(
+        "caveat.head",
+        unit=ctx.unit_names.get(unit_code, unit_code),
+        share=fmt_percent(share),
+        ratio=fmt_number(row["ratio"], 2),
+        section=ctx.section_number("integrity"),
+    )
+    catalogue = {i.id: i for i in _catalogue()}
+    items = []
+    for indicator_id in params.plan().get("rating_evidence") or []:
+        indicator = catalogue.get(indicator_id)
+        rows = ctx.reporting_by_id.get(indicator_id)
+        if indicator is None or rows is None:
+            continue
+        rows = rows.loc[(rows["year"] == ctx.latest_year) & rows["value"].notna()]
+        own = rows.loc[rows["unit_code"] == unit_code, "value"]
+        if own.empty:
+            continue
+        value = float(own.iloc[0])
+        province = _indicator_value(ctx, indicator_id, ctx.review.province_code, ctx.latest_year)
+        name = indicator.name_vi[:1].lower() + indicator.name_vi[1:]
+        said = f"{name} ({indicator_id}: {fmt_value(value, indicator.unit)})"
+        if value <= float(rows["value"].min()):
+            items.append(f"{said} {L.text('caveat.lowest')}")
+        elif province is not None and value < province:
+            items.append(
+                f"{said} {L.text('caveat.below', province=fmt_value(province, indicator.unit))}"
+            )
+    if items:
+        text += ", " + L.text("caveat.evidence", items="; ".join(items))
+    return text + "."
+
+
 def units_behind(ctx: ReportContext, indicator) -> dict[str, Any]:
     """The reporting units behind one target in the latest year (province report).
 
@@ -1147,6 +1200,12 @@ def target_sections(ctx: ReportContext) -> HTML:
         if ctx.is_province:
             block.append(_tile_map(ctx, indicator))
             block.append(_ranking_table(ctx, indicator))
+        if indicator.id in (params.plan().get("rating_targets") or []):
+            codes = list(ctx.reporting_names) if ctx.is_province else [ctx.unit_code]
+            for code in codes:
+                caveat = rating_caveat(ctx, code)
+                if caveat:
+                    block.append(_p(caveat, "caveat"))
         parts.append('<div class="target-block">' + "\n".join(b for b in block if b) + "</div>")
     return _section(ctx, "targets", "\n".join(parts))
 
@@ -2063,7 +2122,11 @@ def _leader_integrity(ctx: ReportContext) -> list[str]:
             parts.append(L.text("leader.rule_warnings", count=fmt_number(int(warnings))))
         if parts:
             name = ctx.unit_names.get(row.reporting_unit, row.reporting_unit)
-            lines.append(f"{L.short_name(name) if ctx.is_province else name}: " + "; ".join(parts))
+            line = f"{L.short_name(name) if ctx.is_province else name}: " + "; ".join(parts)
+            caveat = rating_caveat(ctx, str(row.reporting_unit))
+            if caveat and ", trong khi " in caveat:
+                line += " – " + caveat[caveat.index(", trong khi ") + 2 :].rstrip(".")
+            lines.append(line)
     return lines
 
 

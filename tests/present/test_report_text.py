@@ -555,3 +555,43 @@ def test_leader_summary_fits_one_page(layout_build, unit):
     assert "Câu hỏi về tính hợp lý của kết quả xếp loại" in pages[first]
     assert "1. Tóm tắt kết quả thực hiện các mục tiêu" not in pages[first]
     assert "1. Tóm tắt kết quả thực hiện các mục tiêu" in pages[first + 1]
+
+
+# --------------------------------------------------------------------------- item 9
+class TestFlaggedUnitToldWhole:
+    """Hiệp Hòa: 353/353 TCCSĐ rated good or better in 2015–2019 against 265,7 expected (O/E
+    1,33, above the 99,8% limit); in 2019 its P5 (72,7%), P6 (53,9%) and T4 (87,2%) are the
+    lowest of the reporting units (Bảng 3 of the units' reports / appendix)."""
+
+    CAVEAT = "Lưu ý về Huyện Hiệp Hòa: 100,0% TCCSĐ xếp loại hoàn thành tốt nhiệm vụ trở lên"
+    EVIDENCE = ("(P5: 72,7%) thấp nhất", "(P6: 53,9%) thấp nhất", "(T4: 87,2%) thấp nhất")
+
+    def test_province_t1_ranking_carries_the_caveat(self, built_reports):
+        text = _section_text(report_html(built_reports, "final", PROVINCE), "targets")
+        t1 = text[text.index("T1. Tỷ lệ TCCSĐ") : text.index("T2. Tỷ lệ cấp ủy viên")]
+        assert t1.index("1 Huyện Hiệp Hòa 100,0%") < t1.index(self.CAVEAT)
+        caveat = t1[t1.index(self.CAVEAT) :]
+        assert "O/E = 1,33" in caveat
+        for said in self.EVIDENCE:
+            assert said in caveat
+
+    def test_province_summary(self, built_reports):
+        summary = _leader(report_html(built_reports, "final", PROVINCE))
+        line = summary[summary.index("Hiệp Hòa: số TCCSĐ") : summary.index("Lục Nam: số TCCSĐ")]
+        for said in self.EVIDENCE:
+            assert said in line
+
+    def test_own_report(self, demo_review):
+        from analysis.present import report
+
+        ctx = report.context_from_review(demo_review, "hiep_hoa", "final")
+        scorecard = visible_text(report.scorecard_section(ctx).data)
+        t1 = scorecard[scorecard.index("T1. Tỷ lệ TCCSĐ") : scorecard.index("T2. Tỷ lệ")]
+        assert self.CAVEAT in t1
+        targets = visible_text(report.target_sections(ctx).data)
+        assert targets.count(self.CAVEAT) == 1
+        summary = visible_text(report.leader_summary_section(ctx).data)
+        assert all(said in summary for said in self.EVIDENCE)
+
+    def test_unflagged_unit_has_no_caveat(self, built_reports):
+        assert "Lưu ý về" not in visible_text(report_html(built_reports, "final", "son_dong"))
