@@ -1034,6 +1034,7 @@ def rating_caveat(ctx: ReportContext, unit_code: str) -> str:
         ratio=fmt_number(row["ratio"], 2),
         section=ctx.section_number("integrity"),
     )
+    text += _top_level_share(ctx, unit_code)
     catalogue = {i.id: i for i in _catalogue()}
     items = []
     for indicator_id in params.plan().get("rating_evidence") or []:
@@ -1058,6 +1059,34 @@ def rating_caveat(ctx: ReportContext, unit_code: str) -> str:
     if items:
         text += ", " + L.text("caveat.evidence", items="; ".join(items))
     return text + "."
+
+
+def _top_level_share(ctx: ReportContext, unit_code: str) -> str:
+    """``"; năm 2019, 50,7% số TCCSĐ được xếp loại «Hoàn thành xuất sắc nhiệm vụ» (toàn tỉnh
+    21,0%)"``: the top rating level's share among the TCCSĐ rated in the latest year, the unit's
+    beside the sum of every reporting unit; ``""`` without rating counts."""
+    from analysis.data.schema import scheme_for_year, vocabularies
+
+    ratings = ctx.review.ratings
+    year = ctx.latest_year
+    if ratings is None or ratings.empty or year is None or "orgs_excellent" not in ratings:
+        return ""
+    rows = ratings.loc[pd.to_numeric(ratings["year"], errors="coerce") == int(year)]
+
+    def share(frame: pd.DataFrame) -> float | None:
+        rated = (frame["orgs_total"] - frame["orgs_not_rated"].fillna(0)).sum()
+        top = frame["orgs_excellent"].sum()
+        return 100.0 * float(top) / float(rated) if rated and rated == rated else None
+
+    own = rows.loc[rows["unit_code"].astype(str) == unit_code]
+    mine, province = share(own), share(rows)
+    if own.empty or mine is None or province is None:
+        return ""
+    scheme = scheme_for_year(int(year))
+    level = next((v["label_vi"] for v in vocabularies()["org_rating"].entries
+                  if v.get("rank") == 1 and str(v.get("scheme")) == scheme), "")
+    return L.text("caveat.top_level", year=int(year), share=fmt_percent(mine), level=level,
+                  province=fmt_percent(province))
 
 
 def units_behind(ctx: ReportContext, indicator) -> dict[str, Any]:
@@ -2124,6 +2153,9 @@ def _leader_integrity(ctx: ReportContext) -> list[str]:
             name = ctx.unit_names.get(row.reporting_unit, row.reporting_unit)
             line = f"{L.short_name(name) if ctx.is_province else name}: " + "; ".join(parts)
             caveat = rating_caveat(ctx, str(row.reporting_unit))
+            top = _top_level_share(ctx, str(row.reporting_unit))
+            if caveat and top:
+                line += top
             if caveat and ", trong khi " in caveat:
                 line += " – " + caveat[caveat.index(", trong khi ") + 2 :].rstrip(".")
             lines.append(line)
