@@ -56,10 +56,11 @@ LONGEST_FIRST = ("tests/run/test_faults.py", "tests/run/test_collect.py",
 
 
 def pytest_collection_modifyitems(config, items):  # noqa: ARG001 - pytest hook signature
-    # With pytest-xdist's --dist loadfile each file goes whole to the next free worker. A
-    # file of several minutes handed out last would run alone while the other core idles,
-    # so the longest files go first, then every file holding a slow test, then the rest
-    # (longest processing time first). The order inside a file is kept.
+    # With pytest-xdist's --dist loadfile each file goes whole to the next free worker, in
+    # this order (--no-loadscope-reorder: xdist's own order, most tests first, sent the
+    # one-test kill trials last). A file of several minutes handed out last would run alone
+    # while the other core idles, so the longest files go first, then every file holding a
+    # slow test, then the rest (longest processing time first). Order inside a file is kept.
     root = config.rootpath
     first_index: dict[Path, int] = {}
     slow_files: set[Path] = set()
