@@ -268,13 +268,9 @@ class TestPageLayout:
 
 
 class TestChartLabels:
-    @pytest.fixture(scope="class")
-    def review(self):
-        from analysis import config
-        from analysis.data.validate import validate_input
-        from analysis.measure.review import compute_review
-
-        return compute_review(validate_input(config.DEMO_DATA_DIR))
+    @pytest.fixture
+    def review(self, demo_review):
+        return demo_review  # the session's Review of the demo (tests/present/conftest.py)
 
     @pytest.mark.parametrize("unit", UNITS)
     def test_funnel_labels_neither_overlap_nor_are_struck_through(self, review, unit):
