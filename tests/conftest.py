@@ -51,11 +51,12 @@ def pytest_configure(config):  # noqa: ARG001 - pytest hook signature
 
 
 #: Files started first: each takes minutes (kill trials, end-to-end builds).
-LONGEST_FIRST = ("tests/run/test_faults.py", "tests/run/test_collect.py",
-                 "tests/run/test_reproducible.py", "tests/run/test_distributed.py")
+LONGEST_FIRST = ("tests/run/test_faults.py", "tests/run/test_collect_roundtrip.py",
+                 "tests/run/test_collect.py", "tests/run/test_network.py",
+                 "tests/run/test_distributed.py", "tests/run/test_reproducible.py")
 
 
-def pytest_collection_modifyitems(config, items):  # noqa: ARG001 - pytest hook signature
+def pytest_collection_modifyitems(config, items):
     # With pytest-xdist's --dist loadfile each file goes whole to the next free worker, in
     # this order (--no-loadscope-reorder: xdist's own order, most tests first, sent the
     # one-test kill trials last). A file of several minutes handed out last would run alone
