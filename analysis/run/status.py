@@ -409,12 +409,15 @@ def status_command(store_path: Path | None, out: Path | None, data: Path | None 
     from rich.console import Console
 
     from analysis import config
+    from analysis.data.intake import read_input
     from analysis.run.commands import fail
     from analysis.run.files import describe_os_error
 
     path = Path(store_path) if store_path else store.default_path()
-    from analysis.data.intake import read_input
-
+    try:  # no store: say so before reading the data the workbooks came from
+        store.connect(path, create=False).close()
+    except store.StoreError as exc:
+        return fail(str(exc))
     source = Path(data) if data else config.DEMO_DATA_DIR
     if not source.exists():
         return fail(f"Không tìm thấy «{visible(str(source))}»: --data là tệp hoặc thư mục số "
