@@ -92,32 +92,25 @@ def _number(value: float | str | None, unit: str) -> float | int | str | None:
     return float(value)
 
 
-def _write_table(ws, spec: Mapping[str, Any], styles: dict[str, Any]) -> None:
+def _write_heading(ws, spec: Mapping[str, Any], unit_line: str | None, n_cols: int,
+                   styles: dict[str, Any]) -> None:
+    """Rows 1-2 of an appendix sheet: «Phụ lục N. title» and the unit line, merged across."""
     from openpyxl.utils import get_column_letter
 
-    frame = spec["frame"]
-    unit_label = spec.get("unit_label") or ""
-    unit = frame_unit(frame, unit_label)
-    counts = spec.get("counts") if unit == "percent" else None
-    years, rows = appendix_layout(frame, counts)
-    n_cols = 2 + len(years) * (3 if counts else 1)
     last = get_column_letter(n_cols)
-
     ws["A1"] = f"Phụ lục {spec['number']}. {spec['title_vi']}"
     ws["A1"].font = styles["title"]
     ws["A1"].alignment = styles["center"]
     ws.merge_cells(f"A1:{last}1")
     ws.row_dimensions[1].height = 33
-    ws.cell(row=2, column=1, value=f"Đơn vị tính: {unit_label}" if unit_label else None)
+    ws.cell(row=2, column=1, value=unit_line)
     ws.merge_cells(f"A2:{last}2")
     ws["A2"].font = styles["unit"]
     ws["A2"].alignment = styles["right"]
 
-    suffix = f" ({unit_label})" if unit_label else ""
-    headers = ["STT", "Đơn vị", *[f"Năm {year_header(y, frame)}{suffix}" for y in years]]
-    if counts:  # the counts to the right of the rates, so the rate columns stay where they are
-        headers += [f"Tử số {year_header(y, frame)}" for y in years]
-        headers += [f"Mẫu số {year_header(y, frame)}" for y in years]
+
+def _write_headers(ws, headers: list[str], styles: dict[str, Any]) -> None:
+    """The column header row of an appendix sheet."""
     for col, text in enumerate(headers, start=1):
         cell = ws.cell(row=_HEADER_ROW, column=col, value=text)
         cell.font = styles["header"]
@@ -125,6 +118,41 @@ def _write_table(ws, spec: Mapping[str, Any], styles: dict[str, Any]) -> None:
         cell.alignment = styles["center"]
         cell.border = styles["border"]
     ws.row_dimensions[_HEADER_ROW].height = 31
+
+
+def _finish_sheet(ws, first_row: int, lines: list[str], n_cols: int, name_width: int,
+                  value_width: int, styles: dict[str, Any]) -> None:
+    """The note lines from ``first_row``, the column widths, frozen panes and print setup."""
+    from openpyxl.utils import get_column_letter
+
+    for r, line in enumerate(lines, start=first_row):
+        ws.cell(row=r, column=1, value=line).font = styles["note"]
+    ws.column_dimensions["A"].width = 6
+    ws.column_dimensions["B"].width = name_width
+    for i in range(n_cols - 2):
+        ws.column_dimensions[get_column_letter(3 + i)].width = value_width
+    ws.freeze_panes = ws.cell(row=_FIRST_DATA_ROW, column=3).coordinate
+    _print_setup(ws, f"1:{_HEADER_ROW}")
+
+
+def _write_table(ws, spec: Mapping[str, Any], styles: dict[str, Any]) -> None:
+
+    frame = spec["frame"]
+    unit_label = spec.get("unit_label") or ""
+    unit = frame_unit(frame, unit_label)
+    counts = spec.get("counts") if unit == "percent" else None
+    years, rows = appendix_layout(frame, counts)
+    n_cols = 2 + len(years) * (3 if counts else 1)
+
+    _write_heading(ws, spec, f"Đơn vị tính: {unit_label}" if unit_label else None, n_cols,
+                   styles)
+
+    suffix = f" ({unit_label})" if unit_label else ""
+    headers = ["STT", "Đơn vị", *[f"Năm {year_header(y, frame)}{suffix}" for y in years]]
+    if counts:  # the counts to the right of the rates, so the rate columns stay where they are
+        headers += [f"Tử số {year_header(y, frame)}" for y in years]
+        headers += [f"Mẫu số {year_header(y, frame)}" for y in years]
+    _write_headers(ws, headers, styles)
 
     number_format = _NUMBER_FORMATS[unit]
     r = _FIRST_DATA_ROW
@@ -162,24 +190,12 @@ def _write_table(ws, spec: Mapping[str, Any], styles: dict[str, Any]) -> None:
     if spec.get("note_vi"):
         notes.insert(0, spec["note_vi"])
     lines = ["Ghi chú:", *[f"- {n}" for n in notes], spec.get("source_vi") or DEFAULT_SOURCE_VI]
-    r += 1
-    for line in lines:
-        ws.cell(row=r, column=1, value=line).font = styles["note"]
-        r += 1
-
-    ws.column_dimensions["A"].width = 6
-    ws.column_dimensions["B"].width = 44
-    for i in range(n_cols - 2):
-        ws.column_dimensions[get_column_letter(3 + i)].width = 13
-    ws.freeze_panes = ws.cell(row=_FIRST_DATA_ROW, column=3).coordinate
-    _print_setup(ws, f"1:{_HEADER_ROW}")
+    _finish_sheet(ws, r + 1, lines, n_cols, name_width=44, value_width=13, styles=styles)
 
 
 def _write_rating_sheet(ws, spec: Mapping[str, Any], styles: dict[str, Any]) -> None:
     """A table of the Đảng bộ's size or ratings by level: one block per unit (the province
     first), counts per year, then each level's share of the rated (%) per year."""
-    from openpyxl.utils import get_column_letter
-
     from analysis.present.appendix.ratings import rating_header, rating_notes, share_of
 
     years = list(spec["years"])
@@ -187,26 +203,11 @@ def _write_rating_sheet(ws, spec: Mapping[str, Any], styles: dict[str, Any]) -> 
     first = blocks[0][1]
     with_shares = bool(first.attrs.get("rating_rows"))
     n_cols = 2 + len(years) * (2 if with_shares else 1)
-    last = get_column_letter(n_cols)
-    ws["A1"] = f"Phụ lục {spec['number']}. {spec['title_vi']}"
-    ws["A1"].font = styles["title"]
-    ws["A1"].alignment = styles["center"]
-    ws.merge_cells(f"A1:{last}1")
-    ws.row_dimensions[1].height = 33
-    ws.cell(row=2, column=1, value=f"Đơn vị tính: {spec.get('unit_label') or ''}")
-    ws.merge_cells(f"A2:{last}2")
-    ws["A2"].font = styles["unit"]
-    ws["A2"].alignment = styles["right"]
+    _write_heading(ws, spec, f"Đơn vị tính: {spec.get('unit_label') or ''}", n_cols, styles)
     headers = ["STT", "Chỉ tiêu", *[f"Năm {rating_header(y, first)}" for y in years]]
     if with_shares:
         headers += [f"Tỷ lệ {rating_header(y, first)} (%)" for y in years]
-    for col, text in enumerate(headers, start=1):
-        cell = ws.cell(row=_HEADER_ROW, column=col, value=text)
-        cell.font = styles["header"]
-        cell.fill = styles["fill"]
-        cell.alignment = styles["center"]
-        cell.border = styles["border"]
-    ws.row_dimensions[_HEADER_ROW].height = 31
+    _write_headers(ws, headers, styles)
     r = _FIRST_DATA_ROW
     for name, frame in blocks:
         stt = ws.cell(row=r, column=1)
@@ -238,16 +239,7 @@ def _write_rating_sheet(ws, spec: Mapping[str, Any], styles: dict[str, Any]) -> 
     notes.append("Khối đầu là toàn tỉnh (tổng các đơn vị), sau đó từng đơn vị.")
     lines = ["Ghi chú:", *[f"- {n.replace('Ô có dấu “–”', 'Ô trống')}" for n in notes],
              DEFAULT_SOURCE_VI]
-    r += 1
-    for line in lines:
-        ws.cell(row=r, column=1, value=line).font = styles["note"]
-        r += 1
-    ws.column_dimensions["A"].width = 6
-    ws.column_dimensions["B"].width = 60
-    for i in range(n_cols - 2):
-        ws.column_dimensions[get_column_letter(3 + i)].width = 12
-    ws.freeze_panes = ws.cell(row=_FIRST_DATA_ROW, column=3).coordinate
-    _print_setup(ws, f"1:{_HEADER_ROW}")
+    _finish_sheet(ws, r + 1, lines, n_cols, name_width=60, value_width=12, styles=styles)
 
 
 def _is_nan(value: Any) -> bool:
