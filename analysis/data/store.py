@@ -444,6 +444,15 @@ def _typed(frame: pd.DataFrame, name: str) -> pd.DataFrame:
     return pd.DataFrame(out, columns=list(template.columns))
 
 
+def _typed_with_store_columns(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    """Rows read from the store, typed, with ``_file_id``, ``_unit`` and ``_year`` kept."""
+    typed = _typed(frame, name)
+    typed["_file_id"] = frame["file_id"].to_numpy(dtype="int64")
+    typed["_unit"] = frame["_unit"].astype(object).to_numpy()
+    typed["_year"] = pd.to_numeric(frame["_year"], errors="coerce").astype("Int64").to_numpy()
+    return typed
+
+
 def current_tables(conn: sqlite3.Connection, view: str = "current_") -> dict[str, pd.DataFrame]:
     """The typed tables of the current accepted versions, provenance ``_file``/``_sheet``/
     ``_row`` (the file's name as received) plus ``_file_id``, ``_unit`` and ``_year``."""
@@ -452,11 +461,7 @@ def current_tables(conn: sqlite3.Connection, view: str = "current_") -> dict[str
         frame = pd.read_sql_query(
             f"SELECT t.*, f.name AS _file FROM {_q(view + name)} t "
             "JOIN files f ON f.file_id = t.file_id ORDER BY t.file_id, t.rowid", conn)
-        typed = _typed(frame, name)
-        typed["_file_id"] = frame["file_id"].to_numpy(dtype="int64")
-        typed["_unit"] = frame["_unit"].astype(object).to_numpy()
-        typed["_year"] = pd.to_numeric(frame["_year"], errors="coerce").astype("Int64").to_numpy()
-        out[name] = typed
+        out[name] = _typed_with_store_columns(frame, name)
     return out
 
 
@@ -467,11 +472,7 @@ def file_tables(conn: sqlite3.Connection, file_id: int) -> dict[str, pd.DataFram
         frame = pd.read_sql_query(
             f"SELECT t.*, f.name AS _file FROM {_q(name)} t JOIN files f ON "
             "f.file_id = t.file_id WHERE t.file_id = ? ORDER BY t.rowid", conn, params=(file_id,))
-        typed = _typed(frame, name)
-        typed["_file_id"] = frame["file_id"].to_numpy(dtype="int64")
-        typed["_unit"] = frame["_unit"].astype(object).to_numpy()
-        typed["_year"] = pd.to_numeric(frame["_year"], errors="coerce").astype("Int64").to_numpy()
-        out[name] = typed
+        out[name] = _typed_with_store_columns(frame, name)
     return out
 
 
