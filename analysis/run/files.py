@@ -1,11 +1,9 @@
-"""Crash-safe file writes, the per-directory build lock and the "up to date" manifest.
+"""The build's temporary-file sweep, the per-directory build lock and the "up to date" manifest.
 
 Every product of a build (executed notebook, HTML, PDF, manifest) is written through
-:func:`atomic_path` (or its two shortcuts): the bytes go to a temporary file in the *same*
-directory, are fsync'ed, and only then renamed over the target with :func:`os.replace`, which
-is atomic on POSIX. A reader therefore sees either the old file or the new one, never half of
-one; a build that is killed leaves at most a ``.<name>.tmp-<pid>-<rand>`` file behind, which
-:func:`sweep_temp_files` removes at the start of the next build.
+:func:`analysis.atomic.atomic_path` (re-exported here for the run wing): a build that is killed
+leaves at most a ``.<name>.tmp-<pid>-<rand>`` file behind, which :func:`sweep_temp_files`
+removes at the start of the next build.
 
 A report directory is *up to date* when its ``.manifest.json`` records the digest of the
 current inputs and every product it lists exists (:func:`is_up_to_date`). The manifest is
@@ -21,11 +19,12 @@ import fcntl
 import hashlib
 import json
 import os
-import secrets
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+from analysis.atomic import TMP_MARK, atomic_path, atomic_write_bytes, atomic_write_text
 
 __all__ = [
     "LOCK_NAME",
@@ -46,74 +45,8 @@ __all__ = [
 
 LOCK_NAME = ".build.lock"
 MANIFEST_NAME = ".manifest.json"
-_TMP_MARK = ".tmp-"
 #: Manifest layout version; a manifest with another version is treated as absent.
 MANIFEST_VERSION = 1
-
-
-# --------------------------------------------------------------------------- atomic writes
-
-
-def _temp_name(target: Path) -> Path:
-    return target.with_name(f".{target.name}{_TMP_MARK}{os.getpid()}-{secrets.token_hex(4)}")
-
-
-def _fsync_dir(directory: Path) -> None:
-    """Make a rename durable (best effort: some file systems refuse fsync on a directory)."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-@contextlib.contextmanager
-def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
-    """Yield a temporary path next to ``path``; on success it replaces ``path`` atomically.
-
-    The caller writes the complete content to the yielded path (any writer: ``open``,
-    ``DataFrame.to_excel``, a library that only accepts file names). When the block exits
-    normally the file is fsync'ed and renamed over ``path``; when it raises (including
-    ``KeyboardInterrupt``) the temporary file is removed and ``path`` is left untouched.
-    Parent directories are created.
-    """
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _temp_name(target)
-    try:
-        yield tmp
-        if not tmp.exists():
-            raise FileNotFoundError(
-                errno.ENOENT, "the writer did not create the temporary file", str(tmp)
-            )
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        if isinstance(exc, OSError) and exc.filename in (None, str(tmp), tmp):
-            # Name the file the user knows, not the hidden temporary one.
-            exc.filename = str(target)
-        raise
-    _fsync_dir(target.parent)
-
-
-def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
-    """Write ``data`` to ``path`` atomically (see :func:`atomic_path`); return the path."""
-    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
-        fh.write(data)
-    return Path(path)
-
-
-def atomic_write_text(path: str | os.PathLike[str], text: str, encoding: str = "utf-8") -> Path:
-    """Write ``text`` to ``path`` atomically, UTF-8 by default, ``\\n`` line ends."""
-    return atomic_write_bytes(path, text.encode(encoding))
 
 
 #: Why a write failed, in words a user can act on (``strerror`` is English and terse).
@@ -183,14 +116,14 @@ def sweep_temp_files(
     root = Path(out_dir)
     if not root.is_dir():
         return []
-    pattern = f".*{_TMP_MARK}*"
+    pattern = f".*{TMP_MARK}*"
     candidates = root.rglob(pattern) if recursive else root.glob(pattern)
     removed: list[Path] = []
     now = time.time()
     for tmp in sorted(candidates):
         if not tmp.is_file() or tmp.is_symlink():
             continue
-        pid_text = tmp.name.rsplit(_TMP_MARK, 1)[-1].split("-", 1)[0]
+        pid_text = tmp.name.rsplit(TMP_MARK, 1)[-1].split("-", 1)[0]
         try:
             alive = _pid_alive(int(pid_text))  # our own pid counts: a write in flight
         except ValueError:
