@@ -47,6 +47,8 @@ import pandas as pd
 from analysis import params
 from analysis.data import schema
 from analysis.data import template as tpl
+from analysis.data.units import REPORTING_LEVELS
+from analysis.reproducible import build_datetime
 
 COVER_SHEET = tpl.COVER_SHEET
 PREFILLED_SHEET = tpl.PREFILLED_SHEET
@@ -75,7 +77,6 @@ IDENTITY = {
 PREFILLED_VALUES = {"organizations": ("org_type", "org_form"), "officials": ("term",)}
 YEAR_COLUMN = {"organizations": "year", "villages": "year", "officials": "snapshot_year",
                "unit_summary": "year"}
-REPORTING_LEVELS = ("district", "sector")
 
 _GREY_FILL = "EDEDED"
 _GREY_FONT = "7F7F7F"
@@ -272,7 +273,7 @@ def write_unit_workbook(tables: Mapping[str, pd.DataFrame], unit_code: str, year
         Unknown unit, or a code Excel would alter on re-save.
     """
     rows = unit_rows(tables, unit_code, int(year))
-    return tpl._save(_build(tables, rows), Path(out))
+    return tpl.save(_build(tables, rows), Path(out))
 
 
 def write_all(tables: Mapping[str, pd.DataFrame], year: int, folder: Path) -> list[Path]:
@@ -292,8 +293,8 @@ def _build(tables: Mapping[str, pd.DataFrame], rows: UnitRows) -> Any:
     cover.title = COVER_SHEET
     _write_cover(cover, rows)
     intro = wb.create_sheet(tpl.INSTRUCTIONS_SHEET)
-    tpl._write_instructions(intro, years, plan)
-    ranges = tpl._list_ranges()
+    tpl.write_instructions(intro, years, plan)
+    ranges = tpl.list_ranges()
     spare = int(params.collection().get("spare_rows", 20))
     prefilled: list[tuple[str, int, str]] = []
     for table in schema.tables().values():
@@ -301,13 +302,13 @@ def _build(tables: Mapping[str, pd.DataFrame], rows: UnitRows) -> Any:
         if table.name in rows.tables:
             _write_prefilled_sheet(ws, table, rows, years, ranges, spare, prefilled)
         else:
-            tpl._write_table_sheet(ws, table, years, ranges)
+            tpl.write_table_sheet(ws, table, years, ranges)
             frame = _reference_rows(tables, table.name, rows.unit_code)
             if len(frame):
-                tpl._write_rows(ws, table, frame)
+                tpl.write_rows(ws, table, frame)
             _protect(ws)
     lists = wb.create_sheet(tpl.LISTS_SHEET)
-    tpl._write_lists(lists)
+    tpl.write_lists(lists)
     lists.sheet_state = "hidden"
     codes = wb.create_sheet(PREFILLED_SHEET)
     codes.append(["sheet", "row", "codes"])
@@ -316,7 +317,7 @@ def _build(tables: Mapping[str, pd.DataFrame], rows: UnitRows) -> Any:
     codes.sheet_state = "veryHidden"
     wb.active = 0
     props = wb.properties
-    stamp = tpl.fixed_datetime()
+    stamp = build_datetime()
     props.created = stamp
     props.modified = stamp
     props.creator = "tccsd-review"
@@ -365,12 +366,12 @@ def _write_prefilled_sheet(ws: Any, table: schema.Table, rows: UnitRows, years: 
     from openpyxl.styles import Alignment, Font, PatternFill, Protection
     from openpyxl.utils import get_column_letter
 
-    tpl._write_table_sheet(ws, table, years, ranges)
+    tpl.write_table_sheet(ws, table, years, ranges)
     frame = rows.tables[table.name]
     full = pd.DataFrame({c.name: frame[c.name] if c.name in frame else pd.Series(
         [None] * len(frame), dtype=object) for c in table.columns})
     if len(full):
-        tpl._write_rows(ws, table, full)
+        tpl.write_rows(ws, table, full)
     n = len(full)
     ncols = len(table.columns)
     values = {c.name for c in value_columns(table.name)}
@@ -400,9 +401,9 @@ def _write_prefilled_sheet(ws: Any, table: schema.Table, rows: UnitRows, years: 
         vals = prev[col.name].tolist()
         if col.type == "enum":
             labels = {e["code"]: e["label_vi"] for e in vocabs[col.vocabulary or ""].entries}
-            vals = [labels.get(str(v), v) if not tpl._missing(v) else None for v in vals]
+            vals = [labels.get(str(v), v) if not tpl.is_blank(v) else None for v in vals]
         elif col.type == "bool":
-            vals = [None if tpl._missing(v) else ("Có" if bool(v) else "Không") for v in vals]
+            vals = [None if tpl.is_blank(v) else ("Có" if bool(v) else "Không") for v in vals]
         refs.append((f"{REFERENCE_PREFIX}: {rows.year - 1} {col.header_vi}", vals, col.type))
     for k, (header, vals, kind) in enumerate(refs):
         j = ncols + 1 + k
@@ -413,7 +414,7 @@ def _write_prefilled_sheet(ws: Any, table: schema.Table, rows: UnitRows, years: 
         head.alignment = Alignment(wrap_text=True, horizontal="center", vertical="center")
         ws.column_dimensions[letter].width = 34 if k == 0 else (28 if k == 1 else 14)
         for i, v in enumerate(vals):
-            if tpl._missing(v) or v == "":
+            if tpl.is_blank(v) or v == "":
                 v = None
             elif kind in ("count", "year"):
                 v = int(v)
@@ -427,7 +428,7 @@ def _write_prefilled_sheet(ws: Any, table: schema.Table, rows: UnitRows, years: 
 
 
 def _identity_text(values: Any) -> str:
-    return " / ".join("" if tpl._missing(v) else str(int(v)) if isinstance(v, float)
+    return " / ".join("" if tpl.is_blank(v) else str(int(v)) if isinstance(v, float)
                       else str(v) for v in values)
 
 
@@ -456,7 +457,7 @@ def _write_cover(ws: Any, rows: UnitRows) -> None:
         a.font = Font(bold=True)
         a.fill = fill
         b = ws.cell(row=i, column=2, value=tpl.cell_value(value))
-        b.alignment = Alignment(horizontal="left")  # text, never a formula: tpl._save hardens
+        b.alignment = Alignment(horizontal="left")  # text, never a formula: tpl.save hardens
     steps = [
         "Cách điền",
         f"1. Các bảng «TCCSĐ», «Thôn», «Cán bộ chủ chốt xã» đã ghi sẵn mọi tổ chức cơ sở đảng, "

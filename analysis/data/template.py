@@ -15,26 +15,25 @@
 reads the data from row 3. ``write_workbook(tables, out)`` fills the same layout with data
 frames (enum codes written as their labels, yes/no as «Có»/«Không»).
 
-Output bytes are deterministic: document dates and zip member times come from
-``SOURCE_DATE_EPOCH`` (default 2020-01-01 00:00 UTC).
+Output bytes are deterministic: the workbook is serialised by
+:func:`analysis.reproducible.workbook_bytes` (document dates and zip member times from
+``SOURCE_DATE_EPOCH``) and written atomically.
 """
 
 from __future__ import annotations
 
 import math
-import os
 import re
-import tempfile
-import zipfile
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from analysis import params
+from analysis.atomic import atomic_write_bytes
 from analysis.data import schema
+from analysis.reproducible import build_datetime, workbook_bytes
 from analysis.textsafe import (  # noqa: F401 - re-exported
     ESCAPED_UNDERSCORE,
     EXCEL_ESCAPE_LIKE,
@@ -58,8 +57,6 @@ REFERENCE_PREFIX = "Tham khảo"
 
 #: First data row of every table sheet (row 1 headers, row 2 column codes).
 FIRST_DATA_ROW = 3
-#: Default for ``SOURCE_DATE_EPOCH``: 2020-01-01 00:00:00 UTC.
-DEFAULT_EPOCH = 1577836800
 
 _REQUIRED_FILL = "FCE4D6"
 _OPTIONAL_FILL = "DDEBF7"
@@ -82,19 +79,9 @@ def sheet_name(table: schema.Table) -> str:
     return _BAD_SHEET_CHARS.sub(" ", table.title_vi).strip()[:31]
 
 
-def fixed_datetime() -> datetime:
-    """The timestamp written into templates: ``SOURCE_DATE_EPOCH`` or 2020-01-01 (UTC)."""
-    try:
-        epoch = int(os.environ.get("SOURCE_DATE_EPOCH", DEFAULT_EPOCH))
-    except ValueError:
-        epoch = DEFAULT_EPOCH
-    epoch = max(epoch, 315532800)  # zip dates start in 1980
-    return datetime.fromtimestamp(epoch, tz=UTC).replace(tzinfo=None)
-
-
 def write_template(out: Path) -> Path:
     """Write the empty fill-in workbook to ``out``; return the path."""
-    return _save(_build({}), Path(out))
+    return save(_build({}), Path(out))
 
 
 def write_workbook(tables: Mapping[str, pd.DataFrame], out: Path) -> Path:
@@ -103,7 +90,7 @@ def write_workbook(tables: Mapping[str, pd.DataFrame], out: Path) -> Path:
     ``tables`` maps table names to frames with schema columns (as returned by
     ``read_input``); absent tables get an empty sheet, extra columns are ignored.
     """
-    return _save(_build(tables), Path(out))
+    return save(_build(tables), Path(out))
 
 
 # --- building --------------------------------------------------------------------------------
@@ -115,20 +102,20 @@ def _build(tables: Mapping[str, pd.DataFrame]) -> Any:
     wb = Workbook()
     intro = wb.active
     intro.title = INSTRUCTIONS_SHEET
-    ranges = _list_ranges()
-    _write_instructions(intro, years, plan)
+    ranges = list_ranges()
+    write_instructions(intro, years, plan)
     for table in schema.tables().values():
         ws = wb.create_sheet(sheet_name(table))
-        _write_table_sheet(ws, table, years, ranges)
+        write_table_sheet(ws, table, years, ranges)
         frame = tables.get(table.name)
         if frame is not None and len(frame):
-            _write_rows(ws, table, frame)
+            write_rows(ws, table, frame)
     lists = wb.create_sheet(LISTS_SHEET)
-    _write_lists(lists)
+    write_lists(lists)
     lists.sheet_state = "hidden"
     wb.active = 0
 
-    stamp = fixed_datetime()
+    stamp = build_datetime()
     props = wb.properties
     props.created = stamp
     props.modified = stamp
@@ -139,7 +126,7 @@ def _build(tables: Mapping[str, pd.DataFrame]) -> Any:
     return wb
 
 
-def _list_ranges() -> dict[str, str]:
+def list_ranges() -> dict[str, str]:
     """Vocabulary name -> absolute range of its labels in the «Danh mục» sheet."""
     from openpyxl.utils import get_column_letter
 
@@ -150,7 +137,8 @@ def _list_ranges() -> dict[str, str]:
     return out
 
 
-def _write_lists(ws: Any) -> None:
+def write_lists(ws: Any) -> None:
+    """Fill the hidden «Danh mục» sheet with the labels of every vocabulary."""
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
@@ -161,8 +149,9 @@ def _write_lists(ws: Any) -> None:
         ws.column_dimensions[get_column_letter(j)].width = 30
 
 
-def _write_table_sheet(ws: Any, table: schema.Table, years: tuple[int, int],
+def write_table_sheet(ws: Any, table: schema.Table, years: tuple[int, int],
                        ranges: dict[str, str]) -> None:
+    """Lay out one table sheet: the two header rows, dropdowns, whole-number checks, formats."""
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
@@ -217,7 +206,8 @@ def _validation(col: schema.Column, years: tuple[int, int], ranges: dict[str, st
     return None
 
 
-def _write_instructions(ws: Any, years: tuple[int, int], plan: Mapping[str, Any]) -> None:
+def write_instructions(ws: Any, years: tuple[int, int], plan: Mapping[str, Any]) -> None:
+    """Fill the «Hướng dẫn» sheet: how to fill the workbook, then each table and its columns."""
     from openpyxl.styles import Alignment, Font, PatternFill
 
     first, last = years
@@ -302,7 +292,8 @@ def _write_instructions(ws: Any, years: tuple[int, int], plan: Mapping[str, Any]
             row += 1
 
 
-def _write_rows(ws: Any, table: schema.Table, frame: pd.DataFrame) -> None:
+def write_rows(ws: Any, table: schema.Table, frame: pd.DataFrame) -> None:
+    """Write ``frame``'s rows under the headers (enum codes as labels, yes/no as «Có»/«Không»)."""
     vocabs = schema.vocabularies()
     yes, no = (vocabs["yes_no"].entry(c)["label_vi"] for c in ("co", "khong"))
     n = len(frame)
@@ -312,7 +303,7 @@ def _write_rows(ws: Any, table: schema.Table, frame: pd.DataFrame) -> None:
             columns.append([None] * n)
             continue
         s = frame[col.name].astype(object)
-        values = [None if _missing(v) else v for v in s.tolist()]
+        values = [None if is_blank(v) else v for v in s.tolist()]
         if col.type == "enum":
             labels = {e["code"]: e["label_vi"] for e in vocabs[col.vocabulary or ""].entries}
             values = [labels.get(str(v), v) if v is not None else None for v in values]
@@ -334,7 +325,8 @@ def _write_rows(ws: Any, table: schema.Table, frame: pd.DataFrame) -> None:
             cell.number_format = fmt
 
 
-def _missing(v: Any) -> bool:
+def is_blank(v: Any) -> bool:
+    """Whether a cell value is empty (None, ``pd.NA`` or NaN)."""
     if v is None or v is pd.NA:
         return True
     try:
@@ -343,48 +335,9 @@ def _missing(v: Any) -> bool:
         return False
 
 
-# --- deterministic saving ---------------------------------------------------------------------
-class _FixedTimeZip(zipfile.ZipFile):
-    """A zip whose members all carry one fixed timestamp and the same permissions."""
-
-    def __init__(self, *args: Any, date_time: tuple[int, ...], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._fixed = date_time
-
-    def _info(self, name: str) -> zipfile.ZipInfo:
-        info = zipfile.ZipInfo(name, date_time=self._fixed)
-        info.compress_type = zipfile.ZIP_DEFLATED
-        info.external_attr = 0o644 << 16
-        return info
-
-    def writestr(self, zinfo_or_arcname: Any, data: Any, *args: Any, **kwargs: Any) -> None:
-        if not isinstance(zinfo_or_arcname, zipfile.ZipInfo):
-            zinfo_or_arcname = self._info(str(zinfo_or_arcname))
-        super().writestr(zinfo_or_arcname, data, *args, **kwargs)
-
-    def write(self, filename: Any, arcname: Any = None, *args: Any, **kwargs: Any) -> None:
-        with open(filename, "rb") as fh:
-            data = fh.read()
-        self.writestr(self._info(str(arcname or Path(filename).name)), data)
-
-
-def _save(wb: Any, out: Path) -> Path:
-    from openpyxl.writer.excel import ExcelWriter
-
-    out.parent.mkdir(parents=True, exist_ok=True)
-    harden_workbook(wb)  # strings as text, «_xH_» escaped, control characters shown
-    stamp = fixed_datetime()
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".xlsx", dir=out.parent)
-    os.close(fd)
-    try:
-        archive = _FixedTimeZip(tmp, "w", zipfile.ZIP_DEFLATED, allowZip64=True,
-                                date_time=stamp.timetuple()[:6])
-        try:
-            ExcelWriter(wb, archive).save()  # not wb.save(): that stamps "modified" with now()
-        finally:
-            archive.close()
-        os.replace(tmp, out)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+# --- saving -----------------------------------------------------------------------------------
+def save(wb: Any, out: Path) -> Path:
+    """Write a template workbook to ``out``, reproducibly and atomically; return ``out``."""
+    # 0o644 zip entries: the templates' bytes as they have always been (the other workbooks 0o600)
+    atomic_write_bytes(out, workbook_bytes(wb, entry_mode=0o644))
     return out

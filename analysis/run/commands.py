@@ -9,8 +9,10 @@ from pathlib import Path
 import pandas as pd
 
 from analysis import config, params
+from analysis.atomic import atomic_write_bytes
 from analysis.data.findings import FINDING_HEADERS_VI, SEVERITY_VI
-from analysis.textsafe import cell_value, harden_workbook, visible
+from analysis.reproducible import workbook_bytes
+from analysis.textsafe import cell_value, visible
 
 #: How many findings the terminal shows; the workbook always has all of them.
 MAX_PRINTED_FINDINGS = 40
@@ -114,57 +116,8 @@ def findings_workbook(findings: pd.DataFrame, title: str | None = None):
 
 def write_findings_xlsx(findings: pd.DataFrame, out: Path) -> Path:
     """Write the findings to a workbook users open in Excel (:func:`findings_workbook`)."""
-    from analysis.run.files import atomic_path
-
-    wb = findings_workbook(findings)
-    with atomic_path(out) as tmp:
-        tmp.write_bytes(reproducible_workbook_bytes(wb))
+    atomic_write_bytes(out, workbook_bytes(findings_workbook(findings)))
     return out
-
-
-def reproducible_workbook_bytes(wb) -> bytes:
-    """An openpyxl workbook as ``.xlsx`` bytes that depend on its content only.
-
-    ``Workbook.save`` stamps the document's *modified* property and every zip entry with the
-    wall clock, so two saves of the same workbook differ. Here both dates come from
-    :func:`analysis.reproducible.build_datetime` (``SOURCE_DATE_EPOCH``), and the zip is
-    rewritten with fixed entry times and permissions, in openpyxl's entry order.
-
-    Parameters
-    ----------
-    wb : openpyxl.Workbook
-        The workbook to serialise (its ``created``/``modified`` properties are overwritten,
-        its string cells made text by :func:`analysis.textsafe.harden_workbook`).
-
-    Returns
-    -------
-    bytes
-        The ``.xlsx`` file content.
-    """
-    import io
-    import zipfile
-
-    from openpyxl.writer.excel import ExcelWriter
-
-    from analysis.reproducible import build_datetime
-
-    harden_workbook(wb)  # strings as text, never formulas (analysis.textsafe)
-    when = build_datetime()
-    wb.properties.created = when
-    wb.properties.modified = when
-    raw = io.BytesIO()
-    # ExcelWriter directly: save_workbook() would overwrite "modified" with the clock.
-    with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
-        ExcelWriter(wb, archive).write_data()
-    stamp = (max(when.year, 1980), when.month, when.day, when.hour, when.minute, when.second)
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(raw.getvalue())) as src, zipfile.ZipFile(out, "w") as dst:
-        for info in src.infolist():
-            entry = zipfile.ZipInfo(info.filename, date_time=stamp)
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            entry.external_attr = 0o600 << 16
-            dst.writestr(entry, src.read(info.filename))
-    return out.getvalue()
 
 
 def resolve_data_path(path: Path | None) -> Path:

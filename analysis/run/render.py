@@ -43,6 +43,7 @@ from pathlib import Path
 
 import nbformat
 
+from analysis.reproducible import pinned_source_date_epoch
 from analysis.run.files import atomic_write_bytes, atomic_write_text
 
 __all__ = [
@@ -213,26 +214,6 @@ def notebook_to_html(
 # --------------------------------------------------------------------------- PDF
 
 
-#: Used for the font timestamps when SOURCE_DATE_EPOCH is not set (2020-12-31, end of the
-#: review period). Any constant works: it only has to be the same at every render.
-DEFAULT_SOURCE_DATE_EPOCH = "1609372800"
-
-
-@contextlib.contextmanager
-def _pinned_source_date_epoch():
-    """fontTools (WeasyPrint's font subsetter when HarfBuzz-subset is absent) stamps the
-    current time into each embedded font's ``head`` table unless ``SOURCE_DATE_EPOCH`` is set
-    (``fontTools.misc.timeTools.timestampNow``). Keep the caller's value, else pin one."""
-    if os.environ.get("SOURCE_DATE_EPOCH"):
-        yield
-        return
-    os.environ["SOURCE_DATE_EPOCH"] = DEFAULT_SOURCE_DATE_EPOCH
-    try:
-        yield
-    finally:
-        os.environ.pop("SOURCE_DATE_EPOCH", None)
-
-
 class _OncePerMessage(logging.Filter):
     """WeasyPrint repeats its "Using fontTools instead of HarfBuzz-Subset" advice for every
     font of every PDF; say it once per process."""
@@ -391,7 +372,8 @@ def html_to_pdf(html: str, out_pdf: str | os.PathLike[str] | None = None) -> byt
     _pass_png_through()
     identifier = hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode("ascii")
     page, images = _detach_images(html)
-    with _pinned_source_date_epoch(), _gc_paused():
+    # fontTools stamps each embedded font with the clock unless SOURCE_DATE_EPOCH is set
+    with pinned_source_date_epoch(), _gc_paused():
         document = HTML(string=page, base_url=None, url_fetcher=_url_fetcher(images))
         pdf = document.write_pdf(
             pdf_identifier=identifier,

@@ -386,12 +386,12 @@ def link_from_index(index: Path) -> bool:
 def write_status(status: Status, out: Path) -> tuple[Path, Path]:
     """Write ``out`` (workbook) and the page beside it (``.html``), atomically; link the page
     from ``index.html`` in the same folder when there is one. Returns both paths."""
-    from analysis.run.commands import reproducible_workbook_bytes
+    from analysis.reproducible import workbook_bytes
     from analysis.run.files import atomic_write_bytes, atomic_write_text
 
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(out, reproducible_workbook_bytes(status_workbook(status)))
+    atomic_write_bytes(out, workbook_bytes(status_workbook(status)))
     page = out.with_suffix(".html")
     index = out.parent / "index.html"
     atomic_write_text(page, status_html(status, index_exists=index.is_file()))

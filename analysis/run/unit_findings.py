@@ -62,9 +62,10 @@ def write_unit_findings(findings: pd.DataFrame, folder: Path) -> list[Path]:
 
 
 def _write(findings: pd.DataFrame, out: Path, unit: str) -> None:
-    from analysis.run.commands import findings_workbook, reproducible_workbook_bytes
+    from analysis.reproducible import workbook_bytes
+    from analysis.run.commands import findings_workbook
     from analysis.run.files import atomic_path
 
     wb = findings_workbook(findings, title=f"Kết quả kiểm tra — {unit}")
     with atomic_path(out) as tmp:
-        tmp.write_bytes(reproducible_workbook_bytes(wb))
+        tmp.write_bytes(workbook_bytes(wb))

@@ -16,43 +16,35 @@ The total row holds values, not formulas, so the file reads the same without rec
 for a count table it equals the sum of the rows (checked upstream by
 :func:`~.frame.appendix_frame`), hidden cells included.
 
-Reproducible: workbook dates and zip-entry times come from ``SOURCE_DATE_EPOCH`` (default
-2020-01-01T00:00:00 UTC), so two writes of the same tables are byte-identical. The file is
-written to a temporary file in the target folder and moved into place with ``os.replace``.
+Reproducible: the workbook is serialised by :func:`analysis.reproducible.workbook_bytes`
+(dates from ``SOURCE_DATE_EPOCH``), so two writes of the same tables are byte-identical, and
+written with :func:`analysis.atomic.atomic_write_bytes`.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import io
-import os
-import tempfile
-import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from analysis.atomic import atomic_write_bytes
 from analysis.present.appendix.frame import DEFAULT_SOURCE_VI
+from analysis.present.appendix.ratings import rating_header, rating_notes, share_of
 from analysis.present.appendix.table import (
     appendix_layout,
     appendix_notes,
     frame_unit,
     year_header,
 )
-from analysis.reproducible import build_datetime as shared_build_datetime
+from analysis.reproducible import workbook_bytes as serialise_workbook
 
-__all__ = ["INDEX_SHEET", "build_datetime", "workbook_bytes", "write_appendix_xlsx"]
+__all__ = ["INDEX_SHEET", "workbook_bytes", "write_appendix_xlsx"]
 
 INDEX_SHEET = "Mục lục"
 FONT_NAME = "Times New Roman"
 _NUMBER_FORMATS = {"percent": "0.0", "count": "#,##0"}
 _HEADER_ROW = 3
 _FIRST_DATA_ROW = 4
-
-
-def build_datetime() -> dt.datetime:
-    """The timestamp of generated workbooks (see :mod:`analysis.reproducible`)."""
-    return shared_build_datetime()
 
 
 def _styles():
@@ -196,7 +188,6 @@ def _write_table(ws, spec: Mapping[str, Any], styles: dict[str, Any]) -> None:
 def _write_rating_sheet(ws, spec: Mapping[str, Any], styles: dict[str, Any]) -> None:
     """A table of the Đảng bộ's size or ratings by level: one block per unit (the province
     first), counts per year, then each level's share of the rated (%) per year."""
-    from analysis.present.appendix.ratings import rating_header, rating_notes, share_of
 
     years = list(spec["years"])
     blocks = list(spec["blocks"])
@@ -304,28 +295,12 @@ def _check(appendices: Sequence[Mapping[str, Any]]) -> None:
         seen.add(name)
 
 
-def _reproducible_zip(data: bytes, when: dt.datetime) -> bytes:
-    """The same zip with every entry's time set to ``when`` (and a fixed order and mode)."""
-    stamp = (max(when.year, 1980), when.month, when.day, when.hour, when.minute, when.second)
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
-        for info in src.infolist():
-            entry = zipfile.ZipInfo(info.filename, date_time=stamp)
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            entry.external_attr = 0o600 << 16
-            dst.writestr(entry, src.read(info.filename))
-    return out.getvalue()
-
-
 def workbook_bytes(appendices: Sequence[Mapping[str, Any]]) -> bytes:
     """The appendix workbook as bytes (see :func:`write_appendix_xlsx`)."""
     from openpyxl import Workbook
-    from openpyxl.writer.excel import ExcelWriter
 
-    from analysis.textsafe import harden_workbook
 
     _check(appendices)
-    when = build_datetime()
     styles = _styles()
     wb = Workbook()
     index = wb.active
@@ -337,14 +312,7 @@ def workbook_bytes(appendices: Sequence[Mapping[str, Any]]) -> bytes:
     wb.properties.creator = "tccsd-review"
     wb.properties.lastModifiedBy = "tccsd-review"
     wb.properties.title = "Phụ lục"
-    wb.properties.created = when
-    wb.properties.modified = when
-    harden_workbook(wb)  # every string a text cell, never a formula (analysis.textsafe)
-    raw = io.BytesIO()
-    # ExcelWriter directly: openpyxl's save_workbook would stamp "modified" with the clock
-    with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
-        ExcelWriter(wb, archive).write_data()
-    return _reproducible_zip(raw.getvalue(), when)
+    return serialise_workbook(wb)
 
 
 def write_appendix_xlsx(appendices: Sequence[Mapping[str, Any]], out: Path | str) -> Path:
@@ -364,19 +332,4 @@ def write_appendix_xlsx(appendices: Sequence[Mapping[str, Any]], out: Path | str
     Path
         ``out``.
     """
-    out = Path(out)
-    data = workbook_bytes(appendices)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    try:
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)  # mkstemp makes 0600; give the file the usual mode
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return out
+    return atomic_write_bytes(out, workbook_bytes(appendices))
