@@ -95,6 +95,7 @@ import pandas as pd
 
 from analysis import config
 from analysis.data import schema
+from analysis.data.units import REPORTING_LEVELS
 
 __all__ = [
     "KEY_COLUMNS",
@@ -114,7 +115,6 @@ __all__ = [
     "village_status_changes",
 ]
 
-REPORTING_LEVELS = ("district", "sector")
 KEY_COLUMNS = ["unit_code", "level", "parent_code", "year", "source"]
 PROVENANCE = ("_file", "_sheet", "_row")
 _STR_TYPES = ("code", "text", "enum")

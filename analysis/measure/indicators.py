@@ -48,10 +48,10 @@ import numpy as np
 import pandas as pd
 
 from analysis import params
+from analysis.data.units import REPORTING_LEVELS
 from analysis.measure.catalogue import TARGET_KINDS, TARGET_OPS, Indicator, load_catalogue
 
 LEVELS = ("province", "district", "sector", "commune")  # codes 0..3, also the row order
-REPORTING_LEVELS = ("district", "sector")
 UNIT_LEVELS = ("district", "sector", "commune")
 CONFIDENCES = (0.95, 0.998)
 

@@ -15,8 +15,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import params
-
-REPORTING_LEVELS = ("district", "sector")
+from analysis.data.units import REPORTING_LEVELS
 
 
 @dataclass

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis.data.units import REPORTING_LEVELS
 from analysis.present import labels as L
 from analysis.present.formats import (
     MISSING,
@@ -43,8 +44,6 @@ __all__ = [
 
 NAME_COLUMN = "Đơn vị"
 _NO_BREAKDOWN = {"", "total", "all", "tong", "tổng", "none"}
-#: The levels of the reporting units, in the order tables list them.
-REPORTING_LEVELS = ("district", "sector")
 
 _TABLE_CSS = [
     {"selector": "", "props": "border-collapse:collapse;font-size:0.9em;margin:0.5em 0;"},
