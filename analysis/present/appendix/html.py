@@ -9,7 +9,8 @@ from typing import Any
 
 import pandas as pd
 
-from analysis.present.appendix.frame import DEFAULT_SOURCE_VI
+from analysis.present.appendix.frame import DEFAULT_SOURCE_VI, own_rows, unit_row_empty
+from analysis.present.appendix.ratings import rating_html, rating_specs
 from analysis.present.appendix.table import (
     appendix_layout,
     appendix_notes,
@@ -148,8 +149,6 @@ def report_appendix_html(
     whose unit row would be all "–" (e.g. the village tables of a sector committee) is not
     printed: one sentence names those tables as not applicable ("không áp dụng").
     """
-    from analysis.present.appendix.frame import own_rows, unit_row_empty
-    from analysis.present.appendix.ratings import rating_html, rating_specs
 
     parts: list[str] = []
     skipped: list[str] = []

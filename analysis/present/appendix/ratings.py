@@ -25,6 +25,7 @@ from typing import Any
 
 import pandas as pd
 
+from analysis.data.schema import rating_schemes, scheme_for_year
 from analysis.present.appendix.frame import DEFAULT_SOURCE_VI
 from analysis.present.appendix.table import INCOMPLETE_MARK, PART_YEAR_MARK
 from analysis.present.formats import fmt_number, fmt_percent
@@ -43,7 +44,6 @@ __all__ = [
 
 def _split_year() -> int:
     """The first year of the 2018 scheme (Quy định 132-QĐ/TW), from the vocabularies."""
-    from analysis.data.schema import rating_schemes
 
     return min(int(s["first_year"]) for s in rating_schemes() if int(s["first_year"]) > 2000)
 
@@ -107,7 +107,6 @@ RATING_TABLES = ("size", "orgs", "members")
 
 def scheme_spans(years: Sequence[int]) -> list[tuple[str, int]]:
     """``[(scheme label, number of consecutive years), …]`` for the header row."""
-    from analysis.data.schema import rating_schemes, scheme_for_year
 
     labels = {s["code"]: s["label_vi"] for s in rating_schemes()}
     spans: list[tuple[str, int]] = []

@@ -26,9 +26,11 @@ from __future__ import annotations
 import pandas as pd
 
 from analysis import params
+from analysis.data.units import REPORTING_LEVELS
 from analysis.present.appendix.frame import NAME_COLUMN, appendix_frame
+from analysis.present.appendix.ratings import workbook_specs
 from analysis.present.appendix.suppress import SECONDARY_SYMBOL, primary_symbol, suppress_table
-from analysis.present.tables import REPORTING_LEVELS, no_breakdown
+from analysis.present.tables import no_breakdown
 
 __all__ = ["appendix_specs", "people_masks", "publish_note", "rate_counts", "PUBLISH_RULE_VI"]
 
@@ -230,7 +232,6 @@ def appendix_specs(review, assessment_id: str, publish: bool = False) -> list[di
             spec["counts"] = rate_counts(part.indicators, indicator_id, frame)
         specs.append(spec)
     if not publish:
-        from analysis.present.appendix.ratings import workbook_specs
 
         specs += workbook_specs(review, assessment_id, len(params.appendices()) + 1)
     return specs
