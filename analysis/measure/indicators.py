@@ -49,6 +49,7 @@ import pandas as pd
 
 from analysis import params
 from analysis.data.units import REPORTING_LEVELS
+from analysis.measure import stats
 from analysis.measure.catalogue import TARGET_KINDS, TARGET_OPS, Indicator, load_catalogue
 
 LEVELS = ("province", "district", "sector", "commune")  # codes 0..3, also the row order
@@ -294,7 +295,6 @@ def _intervals(
     num: np.ndarray, den: np.ndarray, is_pct: np.ndarray
 ) -> tuple[dict[str, np.ndarray], np.ndarray, list[str]]:
     """Wilson limits for valid percent rows, Byar/exact limits for valid count rows."""
-    from analysis.measure import stats  # lazily: a sibling module
 
     n = len(num)
     ci = {c: np.full(n, np.nan) for c in _CI_COLUMNS}

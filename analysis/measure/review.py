@@ -15,7 +15,14 @@ import numpy as np
 import pandas as pd
 
 from analysis import params
+from analysis.data.aggregate import village_status_changes
+from analysis.data.rules import period_rule_counts
 from analysis.data.units import REPORTING_LEVELS
+from analysis.measure.catalogue import load_catalogue
+from analysis.measure.indicators import compute_indicators
+from analysis.measure.integrity import integrity_summary
+from analysis.measure.progress import assess_all
+from analysis.measure.stats import funnel_labels
 
 
 @dataclass
@@ -127,7 +134,6 @@ def funnel_table(
     ``levels`` are the levels compared: districts and sectors in a province, provinces in the
     national review.
     """
-    from analysis.measure.stats import funnel_labels
 
     if year is None:
         return pd.DataFrame()
@@ -234,9 +240,6 @@ def assess(
     nation and its provinces in the national review (which has no TCCSĐ or village detail,
     so its integrity and village frames are empty).
     """
-    from analysis.data.aggregate import village_status_changes
-    from analysis.measure.integrity import integrity_summary
-    from analysis.measure.progress import assess_all
 
     data_years = [int(y) for y in assessment["data_years"]]
     shown_years = sorted(set(data_years) | {int(y) for y in assessment.get("partial_years", [])})
@@ -320,7 +323,6 @@ def compute_review(validation, assessment_ids: Iterable[str] | None = None) -> R
         One province (the first ``province`` row of the units table); for an input with
         several provinces use :func:`compute_country_review` (or :func:`compute_build_review`).
     """
-    from analysis.data.rules import period_rule_counts
 
     plan = params.plan()
     tables = validation.data.tables
@@ -366,7 +368,6 @@ def _scope_review(
     assessment_ids: Iterable[str] | None,
 ) -> Review:
     """The Review of one province from its own units, summary rows and detail tables."""
-    from analysis.measure.indicators import compute_indicators
 
     indicators = compute_indicators(summary, province_code=province_code)
     reporting = units.loc[units["level"].isin(REPORTING_LEVELS)].copy()
@@ -533,7 +534,6 @@ def national_targets(n_provinces: int) -> dict[str, Any]:
     count target (e.g. T5 admissions per year) becomes the sum of the provinces' targets.
     District quotas do not apply.
     """
-    from analysis.measure.catalogue import load_catalogue
 
     doc = params.targets()
     count_refs = {i.target_ref for i in load_catalogue() if i.unit == "count" and i.target_ref}
@@ -570,8 +570,6 @@ def national_indicators(
         provinces, which are themselves sums over their units), with
         :func:`national_targets`.
     """
-    from analysis.measure.catalogue import load_catalogue
-    from analysis.measure.indicators import compute_indicators
 
     total = compute_indicators(
         summary, province_code=national_code, targets=national_targets(len(province_indicators))
@@ -610,7 +608,6 @@ def compute_country_review(
         Targets: see :func:`national_targets`. The national code and name come from
         ``params/plan.yaml`` (``national_code``, ``national_name_vi``).
     """
-    from analysis.data.rules import period_rule_counts
 
     plan = params.plan()
     national_code = str(plan.get("national_code") or NATIONAL_LEVEL)
