@@ -1307,12 +1307,6 @@ def process_section(ctx: ReportContext) -> HTML:
 
 
 # --------------------------------------------------------------------------- integrity
-def _split_questions(text: Any) -> list[str]:
-    if is_missing(text) or not str(text).strip():
-        return []
-    return [q.strip() for q in re.split(r"(?<=\?)\s+", str(text)) if q.strip()]
-
-
 def _integrity_frame(ctx: ReportContext, rows: pd.DataFrame, with_unit: bool) -> str:
     from analysis.measure.integrity import RULE_TOTAL
 
@@ -1428,7 +1422,8 @@ def _oe_chart(ctx: ReportContext, rows: pd.DataFrame) -> str:
 def integrity_section(ctx: ReportContext) -> HTML:
     """Rating plausibility: the unit's O/E flag and rule-warning counts as questions for the
     reviewer, with the disclaimer; the province gets every unit (flagged first) and a chart."""
-    from analysis.measure.integrity import DISCLAIMER_VI, RULE_LABELS_VI, RULE_TOTAL, RULES
+    from analysis.measure.integrity import RULE_TOTAL, RULES
+    from analysis.present import integrity_words
 
     integrity = ctx.part.integrity
     parts = [
@@ -1461,7 +1456,7 @@ def integrity_section(ctx: ReportContext) -> HTML:
             questions = []
             for row in rows.itertuples(index=False):
                 name = ctx.unit_names.get(row.reporting_unit, row.reporting_unit)
-                questions += [f"{name}: {q}" for q in _split_questions(row.question_vi)]
+                questions += [f"{name}: {q}" for q in integrity_words.questions(row)]
             if questions:
                 parts.append("<h3>Câu hỏi gợi ý cho người thẩm định</h3>")
                 parts.append(_list(questions, "questions"))
@@ -1497,7 +1492,7 @@ def integrity_section(ctx: ReportContext) -> HTML:
             )
         else:
             parts.append(_integrity_frame(ctx, integrity.loc[[row.name]], with_unit=False))
-            questions = _split_questions(row["question_vi"])
+            questions = integrity_words.questions(row)
             flag = row["flag"]
             if not is_missing(flag) and str(flag).startswith("below"):
                 questions.append(
@@ -1505,7 +1500,7 @@ def integrity_section(ctx: ReportContext) -> HTML:
                     "giá chặt chẽ hơn mặt bằng chung của tỉnh không?"
                 )
             rule_rows = [
-                f"{fmt_number(row[r])} cảnh báo: {RULE_LABELS_VI[r]}"
+                f"{fmt_number(row[r])} cảnh báo: {integrity_words.rule_label(r)}"
                 for r in RULES
                 if not is_missing(row[r]) and int(row[r]) > 0
             ]
@@ -1535,7 +1530,7 @@ def integrity_section(ctx: ReportContext) -> HTML:
                 "note",
             )
         )
-    parts.append(f'<p class="disclaimer">{html.escape(DISCLAIMER_VI)}</p>')
+    parts.append(f'<p class="disclaimer">{html.escape(integrity_words.disclaimer())}</p>')
     return _section(ctx, "integrity", "\n".join(parts))
 
 

@@ -14,7 +14,6 @@ from scipy import optimize, stats
 
 from analysis.measure import integrity
 from analysis.measure.integrity import (
-    DISCLAIMER_VI,
     FLAGS,
     RULES,
     evidence_model,
@@ -24,6 +23,7 @@ from analysis.measure.integrity import (
     reference_model,
     rule_warning_counts,
 )
+from analysis.present.integrity_words import DISCLAIMER_VI
 
 YEARS = (2016, 2017, 2018, 2019, 2020)
 #: The known logistic model that generates the synthetic ratings (log-odds scale).
@@ -453,15 +453,13 @@ class TestObservedVsExpected:
         }
         assert set(out["flag"]) <= set(FLAGS)
 
-    def test_questions_only_for_units_above(self):
-        out = observed_vs_expected(stub_frame(), StubModel()).set_index("reporting_unit")
-        has_question = out["question_vi"].notna().to_dict()
-        assert has_question == {"a": True, "b": False, "c": False, "d": True, "e": False}
-        q = out.loc["d", "question_vi"]
-        assert q.startswith("Năm 2019:")
-        assert "30/100 (O)" in q and "E = 10,0" in q and "O/E = 3,00" in q and "99,8%" in q
-        assert "đề nghị xem lại căn cứ xếp loại?" in q
-        assert "95%" in out.loc["a", "question_vi"]
+    def test_codes_and_numbers_only(self):
+        # the questions are worded in present (tests/present/test_integrity_words.py)
+        out = observed_vs_expected(stub_frame(), StubModel())
+        assert "question_vi" not in out.columns
+        assert out.set_index("reporting_unit").loc["d", ["period", "O", "n"]].to_list() == [
+            "2019", 30, 100
+        ]
 
     def test_bernoulli_limits_by_hand(self):
         out = observed_vs_expected(stub_frame(), StubModel(), distribution="bernoulli")
@@ -478,7 +476,6 @@ class TestObservedVsExpected:
         flags = out.set_index("reporting_unit")["flag"]
         assert flags["u5"] == "above_998"
         assert (flags.drop("u5") != "above_998").all()
-        assert not out.set_index("reporting_unit").loc["u5", ["question_vi"]].isna().any()
 
     def test_pooled_rows_when_years_given(self, clean):
         model = evidence_model(clean)
@@ -527,19 +524,15 @@ class TestIntegritySummary:
         assert out.loc["u5", "good_org_with_failed_members"] == 1
         assert out["rule_warnings_total"].to_dict() == {"u1": 0, "u2": 2, "u3": 0, "u4": 0,
                                                          "u5": 1}  # fmt: skip
-        # questions: funnel + rule for u5, rule only for u2, none for the others
-        assert "đề nghị xem lại căn cứ xếp loại?" in out.loc["u5", "question_vi"]
-        assert "1 cảnh báo" in out.loc["u5", "question_vi"]
-        assert out.loc["u2", "question_vi"].startswith("Có 2 cảnh báo")
-        assert out.loc[["u1", "u3", "u4"], "question_vi"].isna().all()
-        assert out.attrs["disclaimer_vi"] == DISCLAIMER_VI
+        # codes and numbers only: the questions and the disclaimer are worded in present
+        # (tests/present/test_integrity_words.py)
+        assert "question_vi" not in out.columns and "disclaimer_vi" not in out.attrs
 
     def test_unit_only_in_findings_is_listed_without_funnel(self, clean):
         findings = self.findings().assign(unit_code="u9")
         out = integrity_summary(clean, findings, years=YEARS).set_index("reporting_unit")
         assert out.loc["u9", "rule_warnings_total"] == 3  # the 2015 finding is outside YEARS
         assert pd.isna(out.loc["u9", "flag"]) and pd.isna(out.loc["u9", "O"])
-        assert out.loc["u9", "question_vi"].startswith("Có 3 cảnh báo")
 
     def test_exact_rule_counts_take_precedence_over_findings(self, clean):
         exact = pd.DataFrame(
@@ -573,7 +566,6 @@ class TestIntegritySummary:
     def test_no_detail_data_gives_empty_frame(self, clean):
         out = integrity_summary(clean.iloc[0:0])
         assert out.empty and "flag" in out.columns
-        assert out.attrs["disclaimer_vi"] == DISCLAIMER_VI
 
     def test_disclaimer_says_question_not_finding(self):
         assert "câu hỏi" in DISCLAIMER_VI and "không phải kết luận" in DISCLAIMER_VI

@@ -229,7 +229,7 @@ def test_province_report_has_maps_rankings_and_heat_table(review, rendered):
 
 
 def report_disclaimer(review) -> str:
-    from analysis.measure.integrity import DISCLAIMER_VI
+    from analysis.present.integrity_words import DISCLAIMER_VI
 
     return DISCLAIMER_VI
 
