@@ -22,6 +22,11 @@ import argparse
 import sys
 from pathlib import Path
 
+from analysis.data.template import write_template
+from analysis.run.collect import collect_command
+from analysis.run.commands import build_command, demo_command, prefill_command, validate_command
+from analysis.run.status import status_command
+
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
@@ -101,34 +106,20 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "validate":
-            from analysis.run.commands import validate_command
-
             return validate_command(args.path, args.out)
         if args.command == "template":
             if args.unit:
-                from analysis.run.commands import prefill_command
-
                 return prefill_command(args.unit, args.year, args.data, args.out)
-            from analysis.data.template import write_template
-
             write_template(args.out)
             print(f"Đã ghi mẫu nhập liệu: {args.out}")
             return 0
         if args.command == "demo":
-            from analysis.run.commands import demo_command
-
             return demo_command(args.out, args.country, args.seed, args.xlsx)
         if args.command == "build":
-            from analysis.run.commands import build_command
-
             return build_command(args)
         if args.command == "collect":
-            from analysis.run.collect import collect_command
-
             return collect_command(args.path, args.store)
         if args.command == "status":
-            from analysis.run.status import status_command
-
             return status_command(args.store, args.out, args.data)
     except KeyboardInterrupt:
         print("Đã dừng theo yêu cầu. Các báo cáo đã ghi trước đó vẫn nguyên vẹn.", file=sys.stderr)

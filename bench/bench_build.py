@@ -102,12 +102,12 @@ def serial_phases() -> dict[str, float]:
     compute(validation)
     phases["indicators + review"] = time.process_time() - t
 
-    from analysis.run import executor
+    from analysis.run import executor, jobs
 
     t = time.process_time()
     kernel = executor.WarmKernel(cwd=config.PROJ_ROOT).start()
     try:
-        kernel_cpu = executor._process_cpu_seconds(executor._kernel_pid(kernel)) or 0.0
+        kernel_cpu = jobs.process_cpu_seconds(jobs.kernel_pid(kernel)) or 0.0
     finally:
         kernel.shutdown()
     phases["worker warm-up: kernel start + preload"] = time.process_time() - t + kernel_cpu

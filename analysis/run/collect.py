@@ -34,9 +34,19 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from rich.console import Console
+from rich.markup import escape
 
-from analysis.data import schema, store
+from analysis import params
+from analysis.data import returns, schema, store
+from analysis.data.aggregate import aggregate_detail, build_summary
 from analysis.data.findings import ERROR, Finding
+from analysis.data.intake import read_input
+from analysis.data.rules import check_rules
+from analysis.measure.indicators import compute_indicators
+from analysis.present.formats import fmt_number, fmt_value
+from analysis.present.labels import short_name
+from analysis.run.console import fail, finding_line
 
 #: Seconds slept inside each file's transaction (``TCCSD_STORE_PAUSE``; the kill trials use it
 #: to widen the window in which a transaction is open). 0 in normal use.
@@ -98,9 +108,6 @@ class IndicatorMove:
     unit: str
 
     def line(self) -> str:
-        from analysis.present.formats import fmt_value
-        from analysis.present.labels import short_name
-
         old, new = fmt_value(self.old, self.unit), fmt_value(self.new, self.unit)
         decimals = 1
         while old == new and decimals < 4 and self.old is not None and self.new is not None:
@@ -149,8 +156,6 @@ def _shown(v: Any) -> str:
     if isinstance(v, bool):
         return "Có" if v else "Không"
     if isinstance(v, (int, float)) and not isinstance(v, bool):
-        from analysis.present.formats import fmt_number
-
         return fmt_number(v)
     return f"«{v}»"
 
@@ -159,9 +164,6 @@ def _shown(v: Any) -> str:
 def read_submission(path: Path, sha: str, size: int) -> tuple[store.Submission, dict]:
     """Read one file into a :class:`~analysis.data.store.Submission` (read-level findings
     only) and the owner (reporting unit) of each row per unit-year table."""
-    from analysis.data import returns
-    from analysis.data.intake import read_input
-
     cover = returns.read_cover(path) if path.is_file() else None
     if cover is not None and cover.unit_code:
         data, findings = returns.read_returns([path], covers_read={path: cover})
@@ -232,10 +234,6 @@ def _combined(before: Mapping[str, pd.DataFrame], subs: list[store.Submission],
 
 
 def _rule_findings(tables: dict[str, pd.DataFrame]) -> list[Finding]:
-    from analysis import params
-    from analysis.data.aggregate import aggregate_detail, build_summary
-    from analysis.data.rules import check_rules
-
     if all(t.empty for t in tables.values()):
         return []
     try:
@@ -360,9 +358,6 @@ def _slice(tables: Mapping[str, pd.DataFrame], pairs: set[tuple[str, int]],
 
 def indicator_table(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     """Indicators of the province, districts and sector committees from typed tables."""
-    from analysis.data.aggregate import build_summary
-    from analysis.measure.indicators import compute_indicators
-
     clean = {n: t.drop(columns=["_file_id", "_unit", "_year"], errors="ignore")
              for n, t in tables.items()}
     if all(clean[n].empty for n in store.YEAR_COLUMN):
@@ -413,8 +408,6 @@ def indicator_moves(before: pd.DataFrame, after: pd.DataFrame, pairs: set[tuple[
 
 # --- the command ---------------------------------------------------------------------------------
 def _console():
-    from rich.console import Console
-
     return Console(highlight=False, soft_wrap=True)
 
 
@@ -428,10 +421,6 @@ def collect(source: Path, store_path: Path | None = None, console=None) -> Colle
     FileNotFoundError
         ``source`` does not exist.
     """
-    from rich.markup import escape
-
-    from analysis import params
-
     console = console or _console()
     source = Path(source)
     if not source.exists():
@@ -521,10 +510,6 @@ def _current_files(conn) -> dict[tuple[str, int], int]:
 
 
 def _print_outcome(out: FileOutcome, console) -> None:
-    from rich.markup import escape
-
-    from analysis.run.commands import finding_line
-
     sub = out.submission
     if out.status == "duplicate":
         console.print(f"[dim]= «{escape(out.name)}» đã có trong kho: bỏ qua.[/]")
@@ -564,8 +549,6 @@ def _print_outcome(out: FileOutcome, console) -> None:
 def collect_command(source: Path, store_path: Path | None) -> int:
     """CLI wrapper: 0 when every new file was accepted, 1 when one was rejected, 2 on a
     usage error (missing path, unusable store)."""
-    from analysis.run.commands import fail
-
     try:
         report = collect(source, store_path)
     except FileNotFoundError:

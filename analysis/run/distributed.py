@@ -1,8 +1,9 @@
 """Run report jobs on a Dask ``distributed`` cluster, with the contract of ``run_many``.
 
 :func:`run_on_cluster` is what ``python -m analysis build --scheduler ADDRESS`` uses instead of
-:func:`analysis.run.executor.run_many`. Same input (a list of :class:`~analysis.run.executor.Job`),
-same output (one :class:`~analysis.run.executor.JobResult` per job, in job order), same
+:func:`analysis.run.pool.run_many` (both behind :mod:`analysis.run.runner`). Same input (a list
+of :class:`~analysis.run.jobs.Job`), same output (one :class:`~analysis.run.jobs.JobResult`
+per job, in job order), same
 ``on_done`` callback in the calling process as each report finishes, so the progress bar and
 the summary table of the build do not change.
 
@@ -56,16 +57,11 @@ from typing import Any
 from distributed.diagnostics.plugin import WorkerPlugin
 
 from analysis import config
-from analysis.run.executor import (
-    DEFAULT_PRELOAD,
-    Job,
-    JobResult,
-    WarmKernel,
-    _call_quietly,
-    _clean_text,
-    _run_job,
-    default_warmup,
-)
+from analysis.atomic import atomic_write_bytes
+from analysis.run.executor import DEFAULT_PRELOAD, WarmKernel, clean_text
+from analysis.run.files import inputs_digest, sweep_temp_files
+from analysis.run.jobs import Job, JobResult, call_quietly, default_warmup, run_job
+from analysis.run.layout import package_digest_parts
 
 __all__ = [
     "PLUGIN_NAME",
@@ -121,7 +117,7 @@ def connect(scheduler: str, timeout: float | None = None):
     try:
         return Client(scheduler, timeout=timeout or CONNECT_TIMEOUT, set_as_default=False)
     except Exception as exc:  # OSError, TimeoutError, ValueError (bad address), ...
-        raise _unreachable(scheduler, _clean_text(exc)) from exc
+        raise _unreachable(scheduler, clean_text(exc)) from exc
 
 
 async def _identity(scheduler: str, timeout: float) -> dict[str, Any]:
@@ -152,7 +148,7 @@ def check_scheduler(scheduler: str, timeout: float | None = None) -> str | None:
         with concurrent.futures.ThreadPoolExecutor(1) as pool:
             reply = pool.submit(asyncio.run, _identity(scheduler, wait)).result()
     except Exception as exc:  # refused, timed out, bad address, not a Dask endpoint, ...
-        return str(_unreachable(scheduler, _clean_text(exc)[:200]))
+        return str(_unreachable(scheduler, clean_text(exc)[:200]))
     if not isinstance(reply, dict) or reply.get("type") != "Scheduler":
         return str(_unreachable(scheduler, "địa chỉ này không phải một bộ điều phối Dask"))
     if not reply.get("n_workers"):
@@ -170,9 +166,6 @@ def code_digest() -> str:
     The client and every worker compare it: a worker running other code would write reports
     that the build's manifests describe wrongly.
     """
-    from analysis.run.build import package_digest_parts
-    from analysis.run.files import inputs_digest
-
     return inputs_digest(*package_digest_parts(), *sorted(config.NOTEBOOKS_DIR.glob("*.py")))
 
 
@@ -232,7 +225,7 @@ class WarmKernelPlugin(WorkerPlugin):
         self.code_digest = code_digest()
         warm = None
         if self.warmup is not None:  # overlaps with the kernel start, as in the local pool
-            warm = threading.Thread(target=_call_quietly, args=(self.warmup,), daemon=True)
+            warm = threading.Thread(target=call_quietly, args=(self.warmup,), daemon=True)
             warm.start()
         try:
             self.kernel.start()
@@ -249,8 +242,6 @@ class WarmKernelPlugin(WorkerPlugin):
 
     def materialize_bundle(self, target: Path, data: bytes) -> None:
         """Write the scattered bundle to ``target`` once per worker (atomically)."""
-        from analysis.run.files import atomic_write_bytes
-
         with self._bundle_lock:
             if target in self._bundles and target.is_file():
                 return
@@ -264,13 +255,13 @@ class WarmKernelPlugin(WorkerPlugin):
         except Exception as exc:
             raise RuntimeError(
                 f"máy trạm {self.address} không khởi động được nhân Jupyter: "
-                f"{type(exc).__name__}: {_clean_text(exc)}"
+                f"{type(exc).__name__}: {clean_text(exc)}"
             ) from exc
 
     def run(self, job: Job) -> JobResult:
         """Run ``job`` on this worker's kernel, one notebook at a time."""
         self.wait_ready()
-        return self.pool.submit(_run_job, self.kernel, job).result()
+        return self.pool.submit(run_job, self.kernel, job).result()
 
 
 def _mirror(root: Path, cwd: Path, bundle_rel: str) -> tuple[Path, Path]:
@@ -374,7 +365,7 @@ def _result_of(future, job: Job) -> JobResult:
         try:
             return future.result()
         except Exception as exc:  # lost between completion and gathering
-            return _failed(job, type(exc).__name__, _clean_text(exc))
+            return _failed(job, type(exc).__name__, clean_text(exc))
     if future.status == "cancelled":
         return _failed(job, "Cancelled", "tác vụ bị hủy trên cụm Dask")
     exc = future.exception()
@@ -385,14 +376,12 @@ def _result_of(future, job: Job) -> JobResult:
             "(distributed.scheduler.allowed-failures)"
         )
         return _failed(job, "WorkerDied", value)
-    return _failed(job, name, _clean_text(exc))
+    return _failed(job, name, clean_text(exc))
 
 
 def _remove_leftovers(directories: set[Path]) -> None:
     """Temporary files of attempts killed mid-write. Every task has ended when this runs,
     so any temporary file left in a report folder belongs to a dead attempt."""
-    from analysis.run.files import sweep_temp_files
-
     for directory in sorted(directories):
         with contextlib.suppress(OSError):
             sweep_temp_files(directory, recursive=False, max_age=0)
@@ -415,7 +404,7 @@ def run_on_cluster(
     Parameters
     ----------
     jobs : sequence of Job
-        As for :func:`~analysis.run.executor.run_many`. A job whose parameters carry a relative
+        As for :func:`~analysis.run.pool.run_many`. A job whose parameters carry a relative
         ``bundle_path`` reads that file; it is sent to the workers as described below.
     scheduler : str or distributed.Client
         Scheduler address (``tcp://host:8786``), or a connected client (left open).
@@ -507,7 +496,7 @@ def run_on_cluster(
                     ok=False,
                     stage="submit",
                     error_name=type(exc).__name__,
-                    error_value=f"job cannot be sent to the cluster: {_clean_text(exc)}",
+                    error_value=f"job cannot be sent to the cluster: {clean_text(exc)}",
                     output_ipynb=job.output_ipynb,
                 )
                 if on_done is not None:

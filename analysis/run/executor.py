@@ -1,6 +1,6 @@
-"""Run the report notebooks with papermill, fast.
+"""Run one report notebook with papermill, fast.
 
-Three layers:
+Two layers (the third, many notebooks on a pool of workers, is :mod:`analysis.run.pool`):
 
 * :func:`execute` runs one notebook (a jupytext percent script) with papermill and writes the
   executed ``.ipynb`` atomically, also when a cell fails: it is the audit trail of the failure.
@@ -13,24 +13,18 @@ Three layers:
   working directory set, execution counter back to 1); imported modules stay in
   ``sys.modules``, so the notebook's imports are nearly free. A kernel that died or timed out
   is replaced before the next notebook.
-* :func:`run_many` runs a list of :class:`Job` on ``workers`` processes, each with its own warm
-  kernel, calls ``on_done`` in the parent as each job finishes, isolates failures (a failing
-  notebook, a failing ``post`` step, even a crashed worker fail only their own job) and shuts
-  every kernel down on Ctrl-C before re-raising ``KeyboardInterrupt``.
 
 The kernel is the ``tccsd-review`` kernelspec (registered by ``tools/bootstrap.sh``;
-:func:`ensure_kernelspec` registers it in ``sys.prefix`` when missing).
+:func:`ensure_kernelspec` registers it in ``sys.prefix`` when missing). nbformat, like
+papermill, is imported where it is used: its schema validators take ~1 s to import, which
+the build's parent process and the other commands do not need.
 """
-
 from __future__ import annotations
 
 import contextlib
 import copy
 import logging
-import multiprocessing
-import multiprocessing.connection
 import os
-import pickle
 import re
 import shutil
 import signal
@@ -39,30 +33,27 @@ import sys
 import tempfile
 import threading
 import time
-import traceback
-from collections import deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import nbformat
+from typing import TYPE_CHECKING, Any
 
 from analysis import config
-from analysis.run.files import atomic_write_text
+from analysis.atomic import atomic_write_text
+
+if TYPE_CHECKING:
+    import nbformat
 
 __all__ = [
     "DEFAULT_PRELOAD",
     "KERNEL_NAME",
     "ExecResult",
-    "Job",
-    "JobResult",
+    "KernelUnavailable",
     "WarmKernel",
-    "WarmKernelPool",
+    "clean_text",
     "ensure_kernelspec",
     "execute",
     "load_notebook",
-    "run_many",
 ]
 
 log = logging.getLogger(__name__)
@@ -132,6 +123,8 @@ def load_notebook(path: str | os.PathLike[str]) -> nbformat.NotebookNode:
     conversion is cached per path and (mtime, size); every call returns a fresh deep copy
     (papermill modifies the notebook it executes).
     """
+    import nbformat
+
     p = Path(path).resolve()
     st = p.stat()
     stamp = (st.st_mtime_ns, st.st_size)
@@ -166,7 +159,8 @@ def _display_path(path: Path) -> str:
         return str(path)
 
 
-def _clean_text(text: object) -> str:
+def clean_text(text: object) -> str:
+    """``text`` as a string without terminal colour codes or surrounding blanks."""
     return _ANSI.sub("", str(text)).strip()
 
 
@@ -249,7 +243,7 @@ def _register_engine() -> None:
 
 
 def _first_line(exc: BaseException) -> str:
-    text = _clean_text(exc)
+    text = clean_text(exc)
     return text.splitlines()[0] if text else type(exc).__name__
 
 
@@ -260,6 +254,8 @@ def _mark_running_cell(nb_man: Any, exc: BaseException) -> None:
     nbclient raises out of it, so the running cell is the last code cell that left
     ``pending`` (or the first code cell when the kernel died before running any).
     """
+    import nbformat
+
     nb = nb_man.nb
     code = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
     started = [
@@ -322,7 +318,7 @@ async def _async_run_control(kc: Any, code: str, timeout: float, need_iopub: boo
     content = reply.get("content", {})
     if content.get("status") != "ok":
         raise KernelUnavailable(
-            f"{content.get('ename', 'Error')}: {_clean_text(content.get('evalue', ''))}"
+            f"{content.get('ename', 'Error')}: {clean_text(content.get('evalue', ''))}"
         )
     if not need_iopub or await _async_iopub_seen(kc, msg_id, 1.0):
         return
@@ -415,6 +411,7 @@ def execute(
     is written all the same. Only a problem outside the notebook (missing file, kernelspec,
     unwritable output) raises.
     """
+    import nbformat
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
@@ -459,8 +456,8 @@ def execute(
         result.error_cell_index = _source_index(
             nbformat.from_dict({"cells": unmarked}), exc.cell_index
         )
-        result.error_name = _clean_text(exc.ename)
-        result.error_value = _clean_text(exc.evalue)
+        result.error_name = clean_text(exc.ename)
+        result.error_value = clean_text(exc.evalue)
     result.kernel_broken = bool(capture.get("kernel_broken"))
     if result.ok and result.kernel_broken:  # broke where no cell could carry the error
         result.ok = False
@@ -744,480 +741,3 @@ class WarmKernel:
             self.shutdown()
             self._replace = True
         return result
-
-
-# --------------------------------------------------------------------------- jobs and the pool
-
-
-@dataclass(frozen=True)
-class Job:
-    """One notebook to run. ``post(job, exec_result)`` runs in the worker after a successful
-    execution (e.g. rendering HTML/PDF from ``exec_result.notebook``); it must be picklable
-    (a module-level function or a ``functools.partial`` of one) and its return value must be
-    picklable too (it comes back as ``JobResult.post_value``)."""
-
-    key: str
-    nb_path: Path
-    parameters: Mapping[str, Any]
-    output_ipynb: Path
-    post: Callable[[Job, ExecResult], Any] | None = None
-    cwd: Path | None = None
-    timeout: int | None = 600
-
-
-@dataclass
-class JobResult:
-    """What the parent learns about a job. ``stage`` tells where it failed:
-    ``"execute"`` (a cell raised, timed out, or the kernel died), ``"post"`` (the post step
-    raised), ``"worker"`` (the worker process died or could not start a kernel),
-    ``"submit"`` (the job could not be sent to a worker, e.g. not picklable)."""
-
-    key: str
-    ok: bool
-    stage: str | None = None
-    error_cell_index: int | None = None
-    error_name: str | None = None
-    error_value: str | None = None
-    exec_seconds: float = 0.0
-    post_seconds: float = 0.0
-    output_ipynb: Path | None = None
-    post_value: Any = None
-    worker_pid: int | None = None
-    kernel_restarts: int = 0
-    #: CPU seconds the job used: the kernel's (the notebook's cells) plus the worker's own
-    #: (papermill's client side and the ``post`` step). Unlike the wall times above it does
-    #: not grow when other processes load the machine. ``None`` when it could not be read.
-    cpu_seconds: float | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-def _process_cpu_seconds(pid: int | None) -> float | None:
-    """User + system CPU seconds of process ``pid`` so far (Linux ``/proc``), else None."""
-    if not pid:
-        return None
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            stat = fh.read()
-    except OSError:
-        return None
-    # fields after the parenthesised command name; utime and stime are fields 14 and 15
-    fields = stat[stat.rfind(b")") + 2 :].split()
-    try:
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (IndexError, ValueError, OSError):
-        return None
-
-
-def _kernel_pid(kernel: WarmKernel) -> int | None:
-    proc = getattr(getattr(kernel.km, "provisioner", None), "process", None)
-    return getattr(proc, "pid", None)
-
-
-def _run_job(kernel: WarmKernel, job: Job) -> JobResult:
-    res = JobResult(key=job.key, ok=False, output_ipynb=job.output_ipynb, worker_pid=os.getpid())
-    own0 = time.process_time()
-    pid0 = _kernel_pid(kernel)
-    kernel_cpu0 = _process_cpu_seconds(pid0)
-    try:
-        return _run_job_steps(kernel, job, res)
-    finally:
-        # the kernel's CPU counts only when the same kernel ran the whole job (a replaced
-        # kernel took its CPU seconds with it)
-        pid1 = _kernel_pid(kernel)
-        kernel_cpu1 = _process_cpu_seconds(pid1)
-        if pid0 is not None and pid1 == pid0 and None not in (kernel_cpu0, kernel_cpu1):
-            res.cpu_seconds = time.process_time() - own0 + (kernel_cpu1 - kernel_cpu0)
-
-
-def _run_job_steps(kernel: WarmKernel, job: Job, res: JobResult) -> JobResult:
-    restarts0 = kernel.restarts
-    try:
-        ex = kernel.execute(
-            job.nb_path, job.parameters, job.output_ipynb, cwd=job.cwd, timeout=job.timeout
-        )
-    except Exception as exc:
-        res.stage = "execute"
-        res.error_name, res.error_value = type(exc).__name__, _clean_text(exc)
-        log.debug("job %s failed outside the notebook:\n%s", job.key, traceback.format_exc())
-        res.kernel_restarts = kernel.restarts - restarts0
-        return res
-    res.exec_seconds = ex.seconds
-    res.kernel_restarts = kernel.restarts - restarts0
-    if not ex.ok:
-        res.stage = "execute"
-        res.error_cell_index, res.error_name, res.error_value = (
-            ex.error_cell_index,
-            ex.error_name,
-            ex.error_value,
-        )
-        return res
-    if job.post is not None:
-        t0 = time.perf_counter()
-        try:
-            res.post_value = job.post(job, ex)
-        except Exception as exc:
-            res.post_seconds = time.perf_counter() - t0
-            res.stage = "post"
-            res.error_name, res.error_value = type(exc).__name__, _clean_text(exc)
-            log.debug("post step of %s failed:\n%s", job.key, traceback.format_exc())
-            return res
-        res.post_seconds = time.perf_counter() - t0
-    res.ok = True
-    return res
-
-
-def _safe_send(conn: Any, result: JobResult) -> None:
-    try:
-        conn.send(("done", result))
-    except (pickle.PicklingError, TypeError, AttributeError) as exc:  # unpicklable post_value
-        conn.send(
-            (
-                "done",
-                replace(
-                    result,
-                    ok=False,
-                    stage="post",
-                    post_value=None,
-                    error_name=type(exc).__name__,
-                    error_value=f"post result cannot be sent back: {_clean_text(exc)}",
-                ),
-            )
-        )
-
-
-def default_warmup() -> None:
-    """Worker-side warm-up: import and initialise the renderer (nbconvert template, WeasyPrint,
-    fontconfig) while the kernel starts, instead of during the first job's ``post`` step."""
-    from analysis.run import render
-
-    render.warm_up()
-
-
-def _call_quietly(fn: Callable[[], Any]) -> None:
-    try:
-        fn()
-    except Exception:  # a warm-up is an optimisation: never fatal
-        log.debug("worker warm-up failed:\n%s", traceback.format_exc())
-
-
-def _worker_main(
-    conn: Any,
-    kernel_kwargs: dict[str, Any],
-    log_level: int,
-    warmup: Callable[[], Any] | None = None,
-) -> None:
-    """Body of a worker process: one warm kernel, jobs from ``conn`` until ``None``."""
-    logging.basicConfig(level=log_level)
-    if log_level > logging.DEBUG:
-        # Failures reach the parent as JobResult; papermill/nbclient would also log them (and
-        # WeasyPrint its CSS notes) on the terminal, across the parent's progress bar.
-        logging.getLogger("papermill").setLevel(logging.CRITICAL)
-        logging.getLogger("weasyprint").setLevel(logging.ERROR)
-    # Ctrl-C is the parent's business: it cancels, then stops us (SIGTERM) if we are busy.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    kernel = WarmKernel(**kernel_kwargs)
-
-    def on_term(signum: int, frame: Any) -> None:
-        kernel.kill_now()
-        os._exit(128 + signum)
-
-    signal.signal(signal.SIGTERM, on_term)
-    warm_thread = None
-    if warmup is not None:  # overlaps with the kernel start (which mostly waits on the kernel)
-        warm_thread = threading.Thread(target=_call_quietly, args=(warmup,), daemon=True)
-        warm_thread.start()
-    try:
-        try:
-            kernel.start()
-        except Exception as exc:
-            conn.send(("fatal", f"{type(exc).__name__}: {_clean_text(exc)}"))
-            return
-        if warm_thread is not None:
-            warm_thread.join()
-        conn.send(("ready", os.getpid(), kernel.start_seconds))
-        while True:
-            try:
-                job = conn.recv()
-            except (EOFError, OSError):  # parent gone
-                break
-            if job is None:
-                break
-            _safe_send(conn, _run_job(kernel, job))
-    finally:
-        kernel.shutdown()
-        with contextlib.suppress(Exception):
-            conn.close()
-
-
-@dataclass
-class _Worker:
-    proc: Any
-    conn: Any
-    current: tuple[int, Job] | None = None
-    ready: bool = False
-    retiring: bool = False
-
-
-class WarmKernelPool:
-    """``workers`` processes, each with one :class:`WarmKernel`; see :func:`run_many`.
-
-    Jobs are handed out one at a time to whichever worker is free, so the parent always knows
-    which job each worker holds: a worker that dies fails only that job and is replaced.
-    Workers are started with the ``spawn`` method (no fork of a parent that may run threads,
-    e.g. a progress bar).
-
-    :meth:`start` launches the workers ahead of :meth:`run`, so that their kernel start and
-    warm-up (several CPU seconds each) overlap with work the caller does before it knows the
-    jobs (the build validates the data and computes the indicators meanwhile). :meth:`close`
-    stops workers that :meth:`run` never used (e.g. the data had errors). Without
-    :meth:`start`, :meth:`run` starts the workers itself.
-    """
-
-    #: Replacement workers started after crashes, at most, per run.
-    max_respawns = 8
-
-    def __init__(
-        self,
-        workers: int | None = None,
-        *,
-        preload: Sequence[str] = DEFAULT_PRELOAD,
-        cwd: str | os.PathLike[str] | None = None,
-        startup_timeout: float = 60,
-        warmup: Callable[[], Any] | None = default_warmup,
-    ):
-        self.workers = workers if workers and workers > 0 else (os.cpu_count() or 1)
-        self.warmup = warmup
-        self.kernel_kwargs = dict(
-            preload=tuple(preload),
-            cwd=str(cwd) if cwd is not None else None,
-            startup_timeout=startup_timeout,
-        )
-        self._ctx = multiprocessing.get_context("spawn")
-        self._started: list[_Worker] = []
-
-    def start(self) -> WarmKernelPool:
-        """Start the worker processes (and their kernels) now; :meth:`run` uses them."""
-        while len(self._started) < self.workers:
-            self._started.append(self._spawn())
-        return self
-
-    def close(self) -> None:
-        """Stop the workers started by :meth:`start` that :meth:`run` did not take over."""
-        started, self._started = self._started, []
-        self._stop(started)
-
-    def __enter__(self) -> WarmKernelPool:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def _spawn(self) -> _Worker:
-        parent_conn, child_conn = self._ctx.Pipe(duplex=True)
-        proc = self._ctx.Process(
-            target=_worker_main,
-            args=(
-                child_conn,
-                self.kernel_kwargs,
-                logging.getLogger().getEffectiveLevel(),
-                self.warmup,
-            ),
-            name="tccsd-worker",
-            daemon=False,
-        )
-        proc.start()
-        child_conn.close()
-        return _Worker(proc=proc, conn=parent_conn)
-
-    def run(
-        self,
-        jobs: Sequence[Job],
-        on_done: Callable[[JobResult], None] | None = None,
-    ) -> list[JobResult]:
-        jobs = list(jobs)
-        results: dict[int, JobResult] = {}
-        if not jobs:
-            self.close()
-            return []
-        pending: deque[tuple[int, Job]] = deque(enumerate(jobs))
-        workers: list[_Worker] = []
-        respawns = 0
-        fatal: str | None = None
-
-        def finish(index: int, result: JobResult) -> None:
-            results[index] = result
-            if on_done is not None:
-                on_done(result)
-
-        def dispatch(w: _Worker) -> None:
-            while pending:
-                index, job = pending.popleft()
-                try:
-                    w.conn.send(job)
-                except (pickle.PicklingError, TypeError, AttributeError) as exc:
-                    finish(
-                        index,
-                        JobResult(
-                            key=job.key,
-                            ok=False,
-                            stage="submit",
-                            error_name=type(exc).__name__,
-                            error_value=f"job cannot be sent to a worker: {_clean_text(exc)}",
-                            output_ipynb=job.output_ipynb,
-                        ),
-                    )
-                    continue
-                w.current = (index, job)
-                return
-            w.current = None
-            w.retiring = True
-            with contextlib.suppress(OSError):
-                w.conn.send(None)
-
-        def bury(w: _Worker, why: str) -> None:
-            nonlocal respawns
-            workers.remove(w)
-            with contextlib.suppress(Exception):
-                w.conn.close()
-            w.proc.join(timeout=5)
-            if w.current is not None:
-                index, job = w.current
-                w.current = None
-                finish(
-                    index,
-                    JobResult(
-                        key=job.key,
-                        ok=False,
-                        stage="worker",
-                        error_name="WorkerDied",
-                        error_value=why,
-                        output_ipynb=job.output_ipynb,
-                        worker_pid=w.proc.pid,
-                    ),
-                )
-            if pending and not w.retiring and respawns < self.max_respawns:
-                respawns += 1
-                workers.append(self._spawn())
-
-        try:
-            # take over the workers started ahead (spare ones are told to exit at their first
-            # dispatch); start the others now
-            workers.extend(self._started)
-            self._started = []
-            for _ in range(min(self.workers, len(jobs)) - len(workers)):
-                workers.append(self._spawn())
-            while workers:
-                by_conn = {w.conn: w for w in workers}
-                by_sentinel = {w.proc.sentinel: w for w in workers}
-                ready = multiprocessing.connection.wait(list(by_conn) + list(by_sentinel))
-                died: list[_Worker] = []
-                for obj in ready:
-                    w = by_conn.get(obj)
-                    if w is None:
-                        continue
-                    try:
-                        msg = w.conn.recv()
-                    except (EOFError, OSError):
-                        died.append(w)
-                        continue
-                    kind = msg[0]
-                    if kind == "ready":
-                        w.ready = True
-                        dispatch(w)
-                    elif kind == "done":
-                        index, _job = w.current  # type: ignore[misc]
-                        w.current = None
-                        finish(index, msg[1])
-                        dispatch(w)
-                    elif kind == "fatal":
-                        w.retiring = True  # a worker that cannot start a kernel is not replaced
-                        fatal = msg[1]
-                        died.append(w)
-                for obj in ready:
-                    w = by_sentinel.get(obj)
-                    if w is not None and w not in died:
-                        died.append(w)
-                for w in died:
-                    if w in workers:
-                        bury(w, f"worker process exited (code {w.proc.exitcode})")
-            while pending:  # no worker left: none could start a kernel, or too many crashes
-                index, job = pending.popleft()
-                finish(
-                    index,
-                    JobResult(
-                        key=job.key,
-                        ok=False,
-                        stage="worker",
-                        error_name="KernelUnavailable" if fatal else "WorkerDied",
-                        error_value=fatal or "too many worker crashes",
-                        output_ipynb=job.output_ipynb,
-                    ),
-                )
-        except BaseException:
-            pending.clear()
-            self._stop(workers)
-            raise
-        return [results[i] for i in range(len(jobs))]
-
-    @staticmethod
-    def _stop(workers: Iterable[_Worker]) -> None:
-        """Cancel: idle workers are told to exit, busy ones get SIGTERM (their handler kills
-        the kernel); anything still alive after a grace period is SIGKILLed."""
-        workers = list(workers)
-        for w in workers:
-            if w.current is None and w.ready:
-                with contextlib.suppress(Exception):
-                    w.conn.send(None)
-            else:
-                with contextlib.suppress(Exception):
-                    w.proc.terminate()
-        deadline = time.monotonic() + 10
-        for w in workers:
-            w.proc.join(timeout=max(0.1, deadline - time.monotonic()))
-            if w.proc.is_alive():
-                w.proc.kill()
-                w.proc.join(timeout=5)
-            with contextlib.suppress(Exception):
-                w.conn.close()
-
-
-def _run_in_process(
-    jobs: Sequence[Job], on_done: Callable[[JobResult], None] | None, **kernel_kwargs: Any
-) -> list[JobResult]:
-    out: list[JobResult] = []
-    with WarmKernel(**kernel_kwargs) as kernel:
-        for job in jobs:
-            res = _run_job(kernel, job)
-            out.append(res)
-            if on_done is not None:
-                on_done(res)
-    return out
-
-
-def run_many(
-    jobs: Sequence[Job],
-    workers: int | None = None,
-    on_done: Callable[[JobResult], None] | None = None,
-    *,
-    preload: Sequence[str] = DEFAULT_PRELOAD,
-    cwd: str | os.PathLike[str] | None = None,
-    warmup: Callable[[], Any] | None = default_warmup,
-    pool: WarmKernelPool | None = None,
-) -> list[JobResult]:
-    """Run ``jobs`` on ``workers`` processes with warm kernels; results in ``jobs`` order.
-
-    ``workers=None`` uses ``os.cpu_count()``; ``workers=0`` runs in this process on one warm
-    kernel (debugging). ``on_done`` is called in the calling process as each job finishes. A
-    failing job never stops the others. On Ctrl-C pending jobs are cancelled, every worker and
-    kernel is stopped, and ``KeyboardInterrupt`` is re-raised. ``preload`` are modules each
-    kernel imports once; ``warmup`` is a picklable callable each worker runs (in a thread,
-    while its kernel starts), by default the renderer's warm-up; ``None`` disables it.
-    ``pool`` is a :class:`WarmKernelPool` already started by the caller (its own ``workers``,
-    ``preload``, ``cwd`` and ``warmup`` then apply); it is used up by this run.
-    """
-    if pool is not None:
-        return pool.run(jobs, on_done)
-    if workers == 0:
-        return _run_in_process(jobs, on_done, preload=preload, cwd=cwd)
-    pool = WarmKernelPool(workers, preload=preload, cwd=cwd, warmup=warmup)
-    return pool.run(jobs, on_done)

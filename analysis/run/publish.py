@@ -1,5 +1,4 @@
-"""What a build publishes besides the reports: the appendix workbook and the index page; in
-publishing mode (``build --publish``), the published appendices and their index only.
+"""Publishing mode (``build --publish``): the published appendices and their index only.
 
 Publishing mode writes, per assessment, the appendix tables with small counts of people hidden
 (:mod:`analysis.present.appendix`) as ``appendix.xlsx``, ``appendix.html`` and
@@ -12,182 +11,25 @@ worked back, so the full reports stay internal documents for the Standing Commit
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
 from pathlib import Path
 
-import pandas as pd
+from rich.table import Table
 
 from analysis import params
+from analysis.atomic import atomic_write_text
+from analysis.present.appendix import (
+    PUBLISH_RULE_VI,
+    appendix_document_html,
+    write_appendix_xlsx,
+)
+from analysis.present.appendix import appendix_specs as province_appendix_specs
+from analysis.present.formats import fmt_date
+from analysis.present.national import appendix_specs as national_appendix_specs
+from analysis.reproducible import build_datetime
+from analysis.run.index_page import INDEX_CSS
+from analysis.run.layout import NATIONAL_DIR, unit_slug
+from analysis.run.render import TEMPLATE_NAME, TEMPLATES_DIR, html_to_pdf
 
-
-def write_appendices(review, assessment_id: str, out: Path, publish: bool = False) -> Path:
-    """Write ``appendix.xlsx`` of one assessment (real numbers, one sheet per table).
-
-    ``publish=True``: small counts of people hidden as ``"<3"``/``"x"`` text cells, every other
-    cell still a number (:mod:`analysis.present.appendix`).
-    """
-    from analysis.present.appendix import appendix_specs, write_appendix_xlsx
-
-    out.parent.mkdir(parents=True, exist_ok=True)
-    return write_appendix_xlsx(appendix_specs(review, assessment_id, publish=publish), out)
-
-
-def verdict_counts(review, assessment_id: str, unit_code: str) -> dict[str, int]:
-    """How many targets of one unit got each verdict."""
-    progress = review.assessments[assessment_id].progress
-    rows = progress.loc[
-        (progress["unit_code"] == unit_code) & progress["indicator_id"].str.startswith("T")
-    ]
-    return rows["verdict"].value_counts().to_dict()
-
-
-def target_verdicts(review, assessment_id: str, unit_code: str) -> dict[str, str]:
-    """Target id → verdict code of one unit (targets that do not apply to it are absent)."""
-    progress = review.assessments[assessment_id].progress
-    rows = progress.loc[
-        (progress["unit_code"] == unit_code) & progress["indicator_id"].str.startswith("T")
-    ]
-    return dict(zip(rows["indicator_id"].astype(str), rows["verdict"], strict=True))
-
-
-def target_ids(review, assessment_id: str) -> list[str]:
-    """The targets (T1, T2, T3a, …) of one assessment, in the catalogue's order."""
-    progress = review.assessments[assessment_id].progress
-    ids = progress.loc[progress["indicator_id"].str.startswith("T"), "indicator_id"]
-    return list(dict.fromkeys(ids.astype(str)))
-
-
-_INDEX_CSS = """
-body{font-family:"DejaVu Sans",sans-serif;margin:2em auto;max-width:1100px;color:#222}
-h1{font-size:1.5em}h2{font-size:1.2em;margin-top:1.6em;border-bottom:1px solid #999}
-table{border-collapse:collapse;width:100%}th,td{border:1px solid #bbb;padding:4px 8px;
-text-align:left;vertical-align:top}th{background:#e8edf3}.badge{display:inline-block;
-padding:1px 6px;margin:1px;border-radius:3px;font-size:.9em}.failed{color:#b00020;
-font-weight:bold}.muted{color:#666;font-size:.9em}
-td.v{text-align:center;white-space:nowrap;font-size:.85em;padding:3px 4px}
-td.na{color:#888;text-align:center}th.t{text-align:center;white-space:nowrap}
-.legend span{display:inline-block;padding:1px 6px;margin:2px;border-radius:3px;font-size:.9em}
-"""
-
-
-#: The index's link to the collection status page (``python -m analysis status``).
-STATUS_LINK = ("<p><a href='status.html'>Tình hình thu nhận số liệu của các đơn vị</a> "
-               "(đơn vị nào đã gửi, chưa gửi, tệp có lỗi)</p>")
-
-
-def index_html(review, planned: Sequence, formats: Sequence[str],
-               status_link: bool = False) -> str:
-    """The index page (self-contained): per assessment a matrix of the reports' units ×
-    targets, each cell the unit's verdict on that target (symbol, word, colour; "–" where the
-    target does not apply to the unit), and the links to each report; with ``status_link``,
-    a link to ``status.html`` under the data line."""
-    from analysis.present.formats import fmt_date
-    from analysis.present.labels import (
-        VERDICTS,
-        text_colour,
-        verdict_colour,
-        verdict_symbol,
-        verdict_word,
-    )
-    from analysis.reproducible import build_datetime
-
-    esc = html.escape
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="vi"><head><meta charset="utf-8">',
-        "<title>Báo cáo đánh giá Nghị quyết – mục lục</title>",
-        f"<style>{_INDEX_CSS}</style></head><body>",
-        f"<h1>{esc(params.plan()['resolution_title_vi'])}</h1>",
-        f"<p class='muted'>Dữ liệu: {esc(review.source_name)} (mã {esc(review.fingerprint)}); "
-        f"dựng ngày {esc(fmt_date(build_datetime().date()))}.</p>",
-    ]
-    if status_link:
-        parts.append(STATUS_LINK)
-    by_assessment: dict[str, list] = {}
-    for report in planned:
-        by_assessment.setdefault(report.assessment_id, []).append(report)
-    # a country: the national report first, then one heading and table per province
-    country = getattr(review, "is_country", False)
-    names = review.unit_names() if country else {}
-
-    def cell(code) -> str:
-        colour = verdict_colour(code)
-        return (f"<td class='v' style='background:{colour};color:{text_colour(colour)}'>"
-                f"{esc(verdict_symbol(code))} {esc(verdict_word(code))}</td>")
-
-    legend = "<p class='legend'>" + "".join(
-        f"<span style='background:{verdict_colour(v)};color:{text_colour(verdict_colour(v))}'>"
-        f"{esc(verdict_symbol(v))} {esc(verdict_word(v))}</span>" for v in VERDICTS
-    ) + " <span>–: chỉ tiêu không áp dụng cho đơn vị</span></p>"
-    for assessment_id, reports in by_assessment.items():
-        assessment = params.assessment(assessment_id)
-        targets = target_ids(review.review_for(reports[0].unit_code), assessment_id)
-        header = ("<table class='matrix'><tr><th>Đơn vị</th>"
-                  + "".join(f"<th class='t'>{esc(t)}</th>" for t in targets)
-                  + "<th>Báo cáo</th></tr>")
-        parts.append(f"<h2>{esc(assessment['title_vi'])}</h2>")
-        parts.append(legend)
-        top = f"{assessment_id}/national" if country else assessment_id
-        if "xlsx" in formats:
-            parts.append(f"<p><a href='{esc(top)}/appendix.xlsx'>Phụ lục (Excel)</a></p>")
-        parts.append(header)
-        group = ""
-        for report in reports:
-            province = getattr(report, "province_code", "")
-            if province != group:
-                group = province
-                folder = f"{assessment_id}/{report.report_dir.parent.name}"
-                parts.append("</table>")
-                parts.append(f"<h3>{esc(names.get(province, province))}</h3>")
-                if "xlsx" in formats:
-                    link = f"<a href='{esc(folder)}/appendix.xlsx'>Phụ lục (Excel)</a>"
-                    parts.append(f"<p>{link}</p>")
-                parts.append(header)
-            rel = (
-                f"{assessment_id}/{report.report_dir.parent.name}/{report.report_dir.name}"
-                if province
-                else f"{report.report_dir.parent.name}/{report.report_dir.name}"
-            )
-            verdicts = target_verdicts(review.review_for(report.unit_code), assessment_id,
-                                       report.unit_code)
-            cells = "".join(
-                cell(verdicts[t]) if t in verdicts
-                else "<td class='na' title='Không áp dụng'>–</td>"
-                for t in targets
-            )
-            if report.status == "failed":
-                links = "<span class='failed'>Lỗi khi dựng: báo cáo chưa được cập nhật</span>"
-            else:
-                links = " · ".join(
-                    f"<a href='{esc(rel)}/report.{fmt}'>{fmt.upper()}</a>"
-                    for fmt in ("html", "pdf")
-                    if fmt in formats
-                )
-            parts.append(
-                f"<tr><td>{esc(report.unit_name)}</td>{cells}<td>{links}</td></tr>"
-            )
-        parts.append("</table>")
-    parts.append("</body></html>")
-    return "\n".join(parts) + "\n"
-
-
-def write_index(review, planned: Sequence, out_dir: Path, formats: Sequence[str]) -> Path:
-    """Write ``index.html`` atomically."""
-    from analysis.run.files import atomic_write_text
-
-    page = index_html(review, planned, formats,
-                      status_link=(Path(out_dir) / "status.html").is_file())
-    return atomic_write_text(out_dir / "index.html", page)
-
-
-def findings_for_unit(findings: pd.DataFrame, unit_code: str) -> pd.DataFrame:
-    """Validation findings that touch one unit."""
-    if findings.empty:
-        return findings
-    return findings.loc[findings["unit_code"].fillna("") == unit_code]
-
-
-# --------------------------------------------------------------------------- publishing mode
 #: The published files of one scope, by format (``--formats``), in the order they are listed.
 PUBLISHED_FILES = {"pdf": "appendix.pdf", "xlsx": "appendix.xlsx", "html": "appendix.html"}
 _FORMAT_LABELS_VI = {"pdf": "PDF", "xlsx": "Excel", "html": "HTML"}
@@ -207,8 +49,6 @@ def published_scopes(review, assessment_id: str, out_dir: Path) -> list[tuple[st
     in ``<out>/<assessment>/national`` (provinces in rows), then one per province in
     ``<out>/<assessment>/<province>``, the same folders as the internal build's.
     """
-    from analysis.run.build import NATIONAL_DIR, unit_slug
-
     folder = Path(out_dir) / assessment_id
     if not getattr(review, "is_country", False):
         return [("province", review, folder)]
@@ -221,8 +61,6 @@ def published_scopes(review, assessment_id: str, out_dir: Path) -> list[tuple[st
 
 def _page_css() -> str:
     """The reports' page stylesheet (A4, margins, page numbers, DejaVu Sans for every glyph)."""
-    from analysis.run.render import TEMPLATE_NAME, TEMPLATES_DIR
-
     return (TEMPLATES_DIR / TEMPLATE_NAME / "report.css").read_text(encoding="utf-8")
 
 
@@ -251,21 +89,7 @@ def write_published_appendices(
     list of Path
         The files written, each atomically (a reader sees the old file or the new one).
     """
-    from analysis.present.appendix import (
-        PUBLISH_RULE_VI,
-        appendix_document_html,
-        write_appendix_xlsx,
-    )
-    from analysis.present.appendix import appendix_specs as province_specs
-    from analysis.present.formats import fmt_date
-    from analysis.reproducible import build_datetime
-    from analysis.run.files import atomic_write_text
-    from analysis.run.render import html_to_pdf
-
-    if kind == "national":
-        from analysis.present.national import appendix_specs
-    else:
-        appendix_specs = province_specs
+    appendix_specs = national_appendix_specs if kind == "national" else province_appendix_specs
     specs = appendix_specs(review, assessment_id, publish=True)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -297,15 +121,12 @@ def published_index_html(review, published: dict[str, list[tuple[str, list[str]]
 
     ``published``: assessment id → ``[(place name, [file paths relative to the index]), …]``.
     """
-    from analysis.present.formats import fmt_date
-    from analysis.reproducible import build_datetime
-
     esc = html.escape
     parts = [
         "<!DOCTYPE html>",
         '<html lang="vi"><head><meta charset="utf-8">',
         "<title>Phụ lục số liệu – bản công bố</title>",
-        f"<style>{_INDEX_CSS}</style></head><body>",
+        f"<style>{INDEX_CSS}</style></head><body>",
         f"<h1>{esc(params.plan()['resolution_title_vi'])}</h1>",
         "<p><strong>Phụ lục số liệu – bản công bố.</strong> "
         f"{esc(APPENDICES_ONLY_VI)}</p>",
@@ -337,10 +158,6 @@ def build_published(review, assessment_ids, formats, out_dir: Path, console) -> 
         Every file written, relative to ``out_dir`` (``index.html`` included), for the
         build's record of a complete build.
     """
-    from rich.table import Table
-
-    from analysis.run.files import atomic_write_text
-
     out_dir = Path(out_dir)
     formats = [f for f in PUBLISHED_FILES if f in formats]
     published: dict[str, list[tuple[str, list[str]]]] = {}

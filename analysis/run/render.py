@@ -35,24 +35,21 @@ import logging
 import os
 import re
 import struct
-import time
-from collections.abc import Iterable
-from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import nbformat
-
+from analysis.atomic import atomic_write_bytes
 from analysis.reproducible import pinned_source_date_epoch
-from analysis.run.files import atomic_write_bytes, atomic_write_text
+
+if TYPE_CHECKING:
+    import nbformat
 
 __all__ = [
-    "RenderResult",
     "TEMPLATES_DIR",
     "clean_notebook",
     "html_to_pdf",
     "notebook_to_html",
-    "render_notebook",
     "scrub_html",
     "warm_up",
 ]
@@ -74,6 +71,8 @@ _DROP_OUTPUT_TAGS = {"remove-output", "remove_output"}
 
 def clean_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """A copy of ``nb`` holding only what a reader may see (see module docstring)."""
+    import nbformat  # heavy (~1 s of schema validators), and loaded by whoever made ``nb``
+
     nb = copy.deepcopy(nb)
     cells = []
     for cell in nb.cells:
@@ -392,55 +391,9 @@ def warm_up() -> None:
     Pango initialisation, DejaVu Sans lookup) before the first real report; then freeze what
     is loaded so far out of the cyclic garbage collector (modules and their caches stay for
     the life of the process: no collection needs to walk them again)."""
+    import nbformat
+
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Khởi động")])
     html_to_pdf(notebook_to_html(nb, "Khởi động"))
     gc.collect()
     gc.freeze()
-
-
-# --------------------------------------------------------------------------- both
-
-
-@dataclass
-class RenderResult:
-    """Paths written by :func:`render_notebook` and the time each format took (seconds)."""
-
-    paths: dict[str, Path] = field(default_factory=dict)
-    seconds: dict[str, float] = field(default_factory=dict)
-
-
-def render_notebook(
-    executed_ipynb: str | os.PathLike[str] | nbformat.NotebookNode,
-    out_dir: str | os.PathLike[str],
-    title: str,
-    formats: Iterable[str] = ("html", "pdf"),
-    *,
-    lang: str = "vi",
-    stem: str = "report",
-) -> RenderResult:
-    """Write ``out_dir/report.html`` and/or ``out_dir/report.pdf`` atomically.
-
-    ``executed_ipynb`` is the executed notebook file or the notebook itself (e.g.
-    ``ExecResult.notebook``, which saves re-reading it).
-    """
-    formats = tuple(formats)
-    unknown = set(formats) - {"html", "pdf"}
-    if unknown:
-        raise ValueError(f"unknown formats: {sorted(unknown)}")
-    if isinstance(executed_ipynb, nbformat.NotebookNode):
-        nb = executed_ipynb
-    else:
-        nb = nbformat.read(Path(executed_ipynb), as_version=4)
-    out = Path(out_dir)
-    result = RenderResult()
-    t0 = time.perf_counter()
-    html = notebook_to_html(nb, title, lang=lang)
-    result.seconds["html"] = time.perf_counter() - t0
-    if "html" in formats:
-        result.paths["html"] = atomic_write_text(out / f"{stem}.html", html)
-    if "pdf" in formats:
-        t0 = time.perf_counter()
-        html_to_pdf(html, out / f"{stem}.pdf")
-        result.seconds["pdf"] = time.perf_counter() - t0
-        result.paths["pdf"] = out / f"{stem}.pdf"
-    return result

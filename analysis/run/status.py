@@ -25,9 +25,20 @@ from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
 
+from analysis import config, params
+from analysis.atomic import atomic_write_bytes, atomic_write_text
 from analysis.data import store
-from analysis.textsafe import visible
+from analysis.data.intake import read_input
+from analysis.data.units import REPORTING_LEVELS
+from analysis.reproducible import workbook_bytes
+from analysis.run.console import fail
+from analysis.run.files import describe_os_error
+from analysis.run.index_page import STATUS_LINK
+from analysis.textsafe import cell_value, visible
 
 #: States of a unit-year (column ``state``) and their Vietnamese labels.
 STATES = {
@@ -85,8 +96,6 @@ def _units(conn, expected: pd.DataFrame | None = None) -> pd.DataFrame:
     """The reporting units, each code's row of the latest current file (else of any file),
     and the units of ``expected`` the store does not hold: a unit that never sent a file is
     in no file of the store, yet it is the one the status must name."""
-    from analysis.data.aggregate import REPORTING_LEVELS
-
     cols = "code, name, level, first_year, last_year"
     frame = pd.read_sql_query(f"SELECT {cols}, file_id FROM current_units", conn)
     if frame.empty:
@@ -106,8 +115,6 @@ def _units(conn, expected: pd.DataFrame | None = None) -> pd.DataFrame:
 
 
 def _years(cov: pd.DataFrame) -> list[int]:
-    from analysis import params
-
     if cov.empty:
         return []
     plan = params.plan()
@@ -248,9 +255,6 @@ def summary_lines(status: Status) -> list[str]:
 
 def print_status(status: Status, console) -> None:
     """The table and its summary in the terminal (rich)."""
-    from rich.table import Table
-    from rich.text import Text
-
     table = Table(title=f"Tình hình thu nhận số liệu ({visible(status.store_path.name)})")
     cols = ["unit_name", "year", "state_vi", "file", "version", "n_errors", "n_warnings",
             "file_date", "in_use"]
@@ -270,8 +274,6 @@ def status_workbook(status: Status):
     """The status table as an openpyxl workbook (one sheet, header row, frozen, filters)."""
     from openpyxl import Workbook
     from openpyxl.styles import Font, PatternFill
-
-    from analysis.textsafe import cell_value
 
     wb = Workbook()
     ws = wb.active
@@ -363,9 +365,6 @@ def status_html(status: Status, index_exists: bool = False) -> str:
 def link_from_index(index: Path) -> bool:
     """Add the link to ``status.html`` to an existing ``index.html`` (atomically) unless it is
     there; return whether the index links it."""
-    from analysis.run.files import atomic_write_text
-    from analysis.run.publish import STATUS_LINK
-
     try:
         page = index.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
@@ -386,9 +385,6 @@ def link_from_index(index: Path) -> bool:
 def write_status(status: Status, out: Path) -> tuple[Path, Path]:
     """Write ``out`` (workbook) and the page beside it (``.html``), atomically; link the page
     from ``index.html`` in the same folder when there is one. Returns both paths."""
-    from analysis.reproducible import workbook_bytes
-    from analysis.run.files import atomic_write_bytes, atomic_write_text
-
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(out, workbook_bytes(status_workbook(status)))
@@ -406,13 +402,6 @@ def status_command(store_path: Path | None, out: Path | None, data: Path | None 
     ``data``: the source the workbooks were written from (``template --data``; default the
     bundled demo data, as for ``template``); its reporting units are the ones expected.
     """
-    from rich.console import Console
-
-    from analysis import config
-    from analysis.data.intake import read_input
-    from analysis.run.commands import fail
-    from analysis.run.files import describe_os_error
-
     path = Path(store_path) if store_path else store.default_path()
     try:  # no store: say so before reading the data the workbooks came from
         store.connect(path, create=False).close()

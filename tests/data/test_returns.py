@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 from analysis import config
 from analysis.data import prefill
 from analysis.data.intake import read_input
-from analysis.run.unit_findings import write_unit_findings
+from analysis.run.findings_files import write_unit_findings
 
 sys.path.insert(0, str(Path(__file__).parent))
 from fillin import fill_workbook  # noqa: E402

@@ -12,7 +12,9 @@ import pytest
 from rich.console import Console
 
 from analysis import params
-from analysis.run.build import NATIONAL_DIR, build, plan_reports
+from analysis.run.build import build
+from analysis.run.layout import NATIONAL_DIR
+from analysis.run.planning import plan_reports
 
 N_PROVINCES = 2
 NATIONAL = params.plan()["national_code"]

@@ -135,7 +135,7 @@ class TestScratchMirror:
 
 
 def test_unreachable_scheduler_fails_every_job_without_raising(monkeypatch):
-    from analysis.run.executor import Job
+    from analysis.run.jobs import Job
 
     monkeypatch.setattr(cluster_run, "CONNECT_TIMEOUT", 0.5)
     jobs = [Job(key=f"final/u{i}", nb_path=Path("nb.py"), parameters={},

@@ -14,16 +14,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from analysis.run.executor import (
-    KERNEL_NAME,
-    Job,
-    JobResult,
-    WarmKernel,
-    WarmKernelPool,
-    execute,
-    load_notebook,
-    run_many,
-)
+from analysis.run.executor import KERNEL_NAME, WarmKernel, execute, load_notebook
+from analysis.run.jobs import Job, JobResult
+from analysis.run.pool import WarmKernelPool, run_many
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
@@ -157,9 +150,9 @@ def record_post(job: Job, result) -> dict:
 
 def render_post(job: Job, result) -> dict:
     """The real use: render HTML + PDF in the worker from the executed notebook."""
-    from analysis.run.render import render_notebook
+    from analysis.run.products import write_report_files
 
-    rendered = render_notebook(result.notebook, job.output_ipynb.parent / job.key, "Báo cáo")
+    rendered = write_report_files(result.notebook, job.output_ipynb.parent / job.key, "Báo cáo")
     return {fmt: path.name for fmt, path in rendered.paths.items()}
 
 

@@ -231,7 +231,7 @@ class TestPublishBuild:
 
     def test_internal_appendix_of_the_same_review_keeps_the_real_numbers(self, published,
                                                                           tmp_path):
-        from analysis.run.publish import write_appendices
+        from analysis.run.build_files import write_appendices
 
         _, _, _, seen = published
         path = write_appendices(seen["review"], "final", tmp_path / "appendix.xlsx",
@@ -274,7 +274,7 @@ class TestPublishBuild:
 
 def test_a_publish_build_never_writes_into_an_internal_folder(tmp_path):
     from analysis.data.findings import FINDING_HEADERS_VI
-    from analysis.run.commands import write_findings_xlsx
+    from analysis.run.findings_files import write_findings_xlsx
 
     internal = tmp_path / "outputs"
     internal.mkdir()

@@ -15,12 +15,8 @@ import pytest
 from pypdf import PdfReader
 
 from analysis.run.executor import execute
-from analysis.run.render import (
-    html_to_pdf,
-    notebook_to_html,
-    render_notebook,
-    scrub_html,
-)
+from analysis.run.products import write_report_files
+from analysis.run.render import html_to_pdf, notebook_to_html, scrub_html
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 TITLE = 'Báo cáo tổng kết – Đảng bộ <Huyện> & "Xã"'
@@ -189,10 +185,10 @@ def test_pdf_never_fetches_external_resources():
 # --------------------------------------------------------------------------- both
 
 
-def test_render_notebook_writes_both_formats(executed, tmp_path):
+def test_write_report_files_writes_both_formats(executed, tmp_path):
     ipynb = tmp_path / "executed.ipynb"
     nbformat.write(executed, ipynb)
-    result = render_notebook(ipynb, tmp_path / "out", TITLE)
+    result = write_report_files(ipynb, tmp_path / "out", TITLE)
     html_path, pdf_path = result.paths["html"], result.paths["pdf"]
     assert html_path == tmp_path / "out" / "report.html"
     assert pdf_path == tmp_path / "out" / "report.pdf"
@@ -200,11 +196,11 @@ def test_render_notebook_writes_both_formats(executed, tmp_path):
     assert pdf_path.read_bytes().startswith(b"%PDF-")
     assert set(result.seconds) == {"html", "pdf"}
     sec = result.seconds
-    print(f"\nrender_notebook: html {sec['html']:.2f} s, pdf {sec['pdf']:.2f} s")
-    only_html = render_notebook(executed, tmp_path / "h", TITLE, formats=("html",))
+    print(f"\nwrite_report_files: html {sec['html']:.2f} s, pdf {sec['pdf']:.2f} s")
+    only_html = write_report_files(executed, tmp_path / "h", TITLE, formats=("html",))
     assert set(only_html.paths) == {"html"} and not (tmp_path / "h" / "report.pdf").exists()
     with pytest.raises(ValueError):
-        render_notebook(executed, tmp_path / "x", TITLE, formats=("docx",))
+        write_report_files(executed, tmp_path / "x", TITLE, formats=("docx",))
 
 
 def test_pdf_embeds_the_page_images_with_their_pixels():

@@ -27,7 +27,7 @@ def test_findings_workbook_does_not_depend_on_the_clock(tmp_path, monkeypatch):
     import pandas as pd
 
     from analysis.data.findings import FINDING_HEADERS_VI
-    from analysis.run.commands import write_findings_xlsx
+    from analysis.run.findings_files import write_findings_xlsx
 
     findings = pd.DataFrame([{c: "giá trị" for c in FINDING_HEADERS_VI}])
     write_findings_xlsx(findings, tmp_path / "a.xlsx")

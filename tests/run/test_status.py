@@ -202,7 +202,7 @@ def test_a_real_workbook_dated_by_its_own_property(tmp_path, capsys):
 def test_the_build_index_links_the_status_page_as_status_does(tmp_path):
     from types import SimpleNamespace
 
-    from analysis.run.publish import write_index
+    from analysis.run.index_page import write_index
     from analysis.run.status import link_from_index
 
     review = SimpleNamespace(source_name="store.sqlite", fingerprint="abc123", is_country=False)

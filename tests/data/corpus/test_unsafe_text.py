@@ -17,7 +17,8 @@ import openpyxl
 import pytest
 
 from analysis.data.findings import ERROR, WARNING
-from analysis.run.commands import finding_line, write_findings_xlsx
+from analysis.run.console import finding_line
+from analysis.run.findings_files import write_findings_xlsx
 
 from .build import ALL, LIGHT, Built, Expect, Input, Registry, check
 
@@ -167,7 +168,7 @@ def test_printed_findings_show_control_characters(tmp_path):
     """The terminal gets «\\x1b», never ESC itself (rich strips neither ESC nor NUL)."""
     from rich.console import Console
 
-    from analysis.run.commands import print_findings
+    from analysis.run.console import print_findings
 
     result = check(CASES.build("esc_sequence_in_a_unit_name", tmp_path))
     frame = result.findings_frame()
@@ -207,7 +208,7 @@ def test_every_workbook_the_suite_writes_holds_user_text_as_text(tmp_path):
     from analysis.data import prefill
     from analysis.data.template import write_workbook
     from analysis.present.appendix import write_appendix_xlsx
-    from analysis.run.unit_findings import write_unit_findings
+    from analysis.run.findings_files import write_unit_findings
 
     result = _hostile_tables(tmp_path)
     tables = result.data.tables
