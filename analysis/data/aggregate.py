@@ -80,48 +80,38 @@ reports them as errors); codes ``units`` knows at another level are left out of 
 do not fit (a commune code typed as a reporting unit, say). Unit-years with no data at all get
 no row: ``analysis.data.rules.completeness_table`` lists them.
 
-Also here: :func:`harmonise_to` (codes onto one year's boundaries through the crosswalk) and
-:func:`village_status_changes` (villages without party members, how each one left that state).
+The typed-table contract (:func:`analysis.data.schema.table_frame`) and the unit and code
+look-ups (``analysis.data.units``: also :func:`~analysis.data.units.harmonise_to`) live below
+this module; the village changes are ``analysis.data.villages``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 from functools import cache
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from analysis import config
 from analysis.data import schema
-from analysis.data.units import REPORTING_LEVELS
+from analysis.data.rule_config import rate_incomplete, rate_parts
+from analysis.data.schema import table_frame
+from analysis.data.units import REPORTING_LEVELS, commune_parent, map_codes, unit_lookup
 
 __all__ = [
     "KEY_COLUMNS",
-    "REPORTING_LEVELS",
     "aggregate_detail",
     "build_summary",
-    "code_mapper",
     "column_groups",
     "count_columns",
-    "harmonise_to",
     "full_sum_columns",
-    "map_codes",
-    "rate_incomplete",
-    "rate_parts",
-    "table_frame",
-    "unit_lookup",
-    "village_status_changes",
 ]
 
 KEY_COLUMNS = ["unit_code", "level", "parent_code", "year", "source"]
-PROVENANCE = ("_file", "_sheet", "_row")
-_STR_TYPES = ("code", "text", "enum")
 
 
 # --------------------------------------------------------------------------------------------
-# typed access to the input tables
+# the summary's columns and the vocabulary sets it counts
 # --------------------------------------------------------------------------------------------
 @cache
 def count_columns() -> tuple[str, ...]:
@@ -139,94 +129,8 @@ def column_groups() -> dict[str, tuple[str, ...]]:
     return {k: tuple(v) for k, v in groups.items()}
 
 
-def _tables(data: Any) -> Mapping[str, pd.DataFrame]:
-    """Accept ``InputData`` as well as a plain ``dict`` of tables."""
-    return getattr(data, "tables", data) or {}
-
-
-def _as_type(s: pd.Series, col_type: str) -> pd.Series:
-    if col_type in _STR_TYPES:
-        return s if s.dtype == "str" else s.astype("str")
-    if col_type in ("year", "count"):
-        if s.dtype == "Int64":
-            return s
-        return pd.to_numeric(s, errors="coerce").round().astype("Int64")
-    if col_type == "bool":
-        return s if s.dtype == "boolean" else s.astype("boolean")
-    return s
-
-
-def _missing(index: pd.Index, col_type: str) -> pd.Series:
-    if col_type in _STR_TYPES:
-        return pd.Series(np.nan, index=index, dtype="str")
-    if col_type in ("year", "count"):
-        return pd.Series(pd.NA, index=index, dtype="Int64")
-    return pd.Series(pd.NA, index=index, dtype="boolean")
-
-
-def table_frame(tables: Any, name: str) -> pd.DataFrame:
-    """Table ``name`` with every schema column present and typed as the InputData contract says.
-
-    A table that is absent becomes an empty frame; missing columns become ``<NA>``; missing
-    provenance columns become ``""`` / ``<NA>``. Columns already of the right dtype are not
-    copied, so this is cheap on intake's output.
-    """
-    spec = schema.table(name)
-    df = _tables(tables).get(name)
-    if df is None:
-        df = pd.DataFrame(index=pd.RangeIndex(0))
-    out: dict[str, pd.Series] = {}
-    for col in spec.columns:
-        if col.name in df.columns:
-            out[col.name] = _as_type(df[col.name], col.type)
-        else:
-            out[col.name] = _missing(df.index, col.type)
-    for prov in PROVENANCE:
-        if prov in df.columns:
-            s = df[prov]
-            out[prov] = _as_type(s, "count") if prov == "_row" else _as_type(s, "text")
-        elif prov == "_row":
-            out[prov] = pd.Series(pd.NA, index=df.index, dtype="Int64")
-        else:
-            out[prov] = pd.Series("" if prov == "_file" else name, index=df.index, dtype="str")
-    return pd.DataFrame(out, index=df.index, copy=False)
-
-
 def _with_categories(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return df.assign(**{c: df[c].astype("category") for c in columns})
-
-
-def code_mapper(codes: pd.Series) -> Callable[[pd.Series | Mapping[str, Any]], pd.Series]:
-    """Factorize ``codes`` once; the returned function maps them through any lookup.
-
-    ``code_mapper(s)(lookup)`` equals ``s.map(lookup)`` but hashes each distinct code once,
-    which matters on long columns of few codes mapped through several lookups.
-    """
-    positions, distinct = pd.factorize(codes)
-    distinct = pd.Series(np.asarray(distinct, dtype=object))
-    present = positions >= 0
-    take = np.where(present, positions, 0)
-
-    def apply(mapping: pd.Series | Mapping[str, Any]) -> pd.Series:
-        if len(distinct) == 0:
-            return pd.Series(np.nan, index=codes.index, dtype=object)
-        out = distinct.map(mapping).take(take)
-        out.index = codes.index
-        return out.where(present)
-
-    return apply
-
-
-def map_codes(codes: pd.Series, mapping: pd.Series | Mapping[str, Any]) -> pd.Series:
-    """``codes.map(mapping)`` through the distinct codes (fast on long columns of few codes)."""
-    return code_mapper(codes)(mapping)
-
-
-def unit_lookup(tables: Any) -> pd.DataFrame:
-    """``units`` indexed by ``code`` (first row of a duplicated code wins)."""
-    units = table_frame(tables, "units")
-    units = units[units["code"].notna()].drop_duplicates("code")
-    return units.set_index("code")
 
 
 @cache
@@ -246,37 +150,6 @@ def _vocab_sets() -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------
 # detail aggregation
 # --------------------------------------------------------------------------------------------
-@cache
-def rate_parts() -> tuple[tuple[str, tuple[str, ...], bool], ...]:
-    """``rate_parts`` of ``rules.yaml``: (whole, parts, exclude) of each rate from the detail."""
-    import yaml
-
-    path = config.SCHEMA_FILE.with_name("rules.yaml")  # rules.RULES_FILE (rules imports us)
-    conf = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return tuple((str(e["whole"]), tuple(str(p) for p in e["parts"]), bool(e.get("exclude")))
-                 for e in conf.get("rate_parts", []))
-
-
-def rate_incomplete(frame: pd.DataFrame, whole: str, parts: tuple[str, ...]
-                    ) -> dict[str, np.ndarray]:
-    """Per part: rows where exactly one of ``whole`` and the part is blank.
-
-    Such a row would enter a rate's numerator without its denominator or the reverse. A row
-    whose whole is 0 and part blank is complete enough (0 of 0 changes no rate).
-    """
-    out: dict[str, np.ndarray] = {}
-    if whole not in frame.columns:
-        return out
-    w = frame[whole]
-    w_blank = w.isna().to_numpy(dtype=bool)
-    w_zero = w.eq(0).fillna(False).to_numpy(dtype=bool)
-    for p in parts:
-        if p in frame.columns:
-            p_blank = frame[p].isna().to_numpy(dtype=bool)
-            out[p] = (w_blank & ~p_blank) | (~w_blank & ~w_zero & p_blank)
-    return out
-
-
 @cache
 def full_sum_columns() -> tuple[str, ...]:
     """Columns :func:`aggregate_detail` also gives unmasked, as ``<column>__all``."""
@@ -498,11 +371,6 @@ def _finish(frame: pd.DataFrame, units: pd.DataFrame, source: str | np.ndarray,
     return out[[*KEY_COLUMNS, *count_columns(), *extra]]
 
 
-def _commune_parent(units: pd.DataFrame) -> pd.Series:
-    communes = units[units["level"] == "commune"]
-    return communes["parent_code"]
-
-
 def aggregate_detail(tables: Any) -> pd.DataFrame:
     """Aggregate the detail tables alone (no ``unit_summary`` rows).
 
@@ -512,7 +380,7 @@ def aggregate_detail(tables: Any) -> pd.DataFrame:
     ``unit_summary`` rows; :func:`build_summary` merges the two.
     """
     units = unit_lookup(tables)
-    commune_parent = _commune_parent(units)
+    parent = commune_parent(units)
     # code columns become categorical once: every later factorize/isin/map is then cheap
     cats = {"organizations": ["reporting_unit", "commune_code"],
             "villages": ["commune_code"], "officials": ["commune_code"]}
@@ -526,14 +394,14 @@ def aggregate_detail(tables: Any) -> pd.DataFrame:
     official_parts = _official_parts(officials)
     reporting = _combine({
         "organizations": _org_counts(org_parts, ru, orgs["year"]),
-        "villages": _group_counts(map_codes(villages["commune_code"], commune_parent),
+        "villages": _group_counts(map_codes(villages["commune_code"], parent),
                                   villages["year"], *village_parts),
-        "officials": _group_counts(map_codes(officials["commune_code"], commune_parent),
+        "officials": _group_counts(map_codes(officials["commune_code"], parent),
                                    officials["snapshot_year"], *official_parts),
     })
 
     def commune_only(codes: pd.Series) -> pd.Series:
-        return codes.where(codes.isin(commune_parent.index))
+        return codes.where(codes.isin(parent.index))
 
     communes = _combine({
         "organizations": _org_counts(org_parts, commune_only(orgs["commune_code"]),
@@ -601,222 +469,3 @@ def build_summary(tables: Any, detail: pd.DataFrame | None = None) -> pd.DataFra
     order = out["level"].eq("commune").astype(int)
     out = out.assign(_o=order).sort_values(["_o", "unit_code", "year"], kind="stable")
     return out.drop(columns="_o").reset_index(drop=True)
-
-
-# --------------------------------------------------------------------------------------------
-# boundaries
-# --------------------------------------------------------------------------------------------
-def _resolved_crosswalk(crosswalk: pd.DataFrame, boundary_year: int) -> dict[str, str]:
-    """old code → code in force in ``boundary_year`` (chains followed, cycles stopped)."""
-    cw = table_frame({"crosswalk": crosswalk}, "crosswalk")
-    cw = cw[cw["old_code"].notna() & cw["new_code"].notna() & cw["effective_year"].notna()]
-    cw = cw[cw["effective_year"] <= boundary_year].drop_duplicates("old_code")
-    step = dict(zip(cw["old_code"], cw["new_code"], strict=True))
-    resolved: dict[str, str] = {}
-    for old in step:  # loops over the crosswalk (hundreds of codes), not over data rows
-        seen = {old}
-        code = step[old]
-        while code in step and code not in seen:
-            seen.add(code)
-            code = step[code]
-        resolved[old] = code
-    return resolved
-
-
-def harmonise_to(
-    frame: pd.DataFrame,
-    crosswalk: pd.DataFrame,
-    code_col: str,
-    year_col: str | None = "year",
-    boundary_year: int | None = None,
-) -> pd.DataFrame:
-    """Put ``frame[code_col]`` onto the unit codes in force in ``boundary_year``.
-
-    Every crosswalk row with ``effective_year`` ≤ ``boundary_year`` maps its ``old_code`` to
-    its ``new_code``; chains (a → b in 2019, b → c in 2020) are followed to the end. Codes are
-    never reused, so the mapping depends on the code alone: ``year_col`` is not needed to
-    map and is only checked to exist (so a caller cannot pass the arguments in the wrong
-    order unnoticed). A unit created after ``boundary_year`` cannot be split back and keeps
-    its code.
-
-    Returns
-    -------
-    DataFrame
-        A copy with ``code_col`` replaced and the code as read kept in ``original_code``
-        (kept from a first call when harmonised twice).
-    """
-    if boundary_year is None:
-        raise TypeError("harmonise_to: boundary_year is required")
-    if year_col is not None and year_col not in frame.columns:
-        raise KeyError(f"harmonise_to: no column {year_col!r}")
-    mapping = _resolved_crosswalk(crosswalk, int(boundary_year))
-    out = frame.copy()
-    codes = out[code_col]
-    if "original_code" not in out.columns:
-        out["original_code"] = codes
-    if mapping:
-        out[code_col] = codes.map(mapping).fillna(codes).astype(codes.dtype)
-    return out
-
-
-# --------------------------------------------------------------------------------------------
-# villages without party members
-# --------------------------------------------------------------------------------------------
-CHANGE_LABELS = (
-    "gained_member", "merged_away", "rewhitened", "still_without", "missing", "became_empty",
-)
-
-
-def _status(values: np.ndarray) -> np.ndarray:
-    return np.where(np.isnan(values), "absent", np.where(values == 0, "no_members", "has_members"))
-
-
-def _recodings(crosswalk: pd.DataFrame | None, first_seen: pd.Series,
-               to_year: int) -> dict[str, str]:
-    """old → new for crosswalk rows that only give one village a new code (no merger).
-
-    A row is a re-coding when its ``new_code`` has no other old code in the crosswalk and no
-    rows of its own before ``effective_year`` (an absorbing neighbour keeps its code and has
-    earlier rows; a merger has several old codes). Chains of re-codings are followed.
-    """
-    if crosswalk is None:
-        return {}
-    cw = table_frame({"crosswalk": crosswalk}, "crosswalk")
-    cw = cw[cw["old_code"].notna() & cw["new_code"].notna() & cw["effective_year"].notna()]
-    cw = cw[cw["effective_year"] <= to_year].drop_duplicates("old_code")
-    if cw.empty:
-        return {}
-    sole = cw.groupby("new_code")["old_code"].transform("size") == 1
-    seen = cw["new_code"].map(first_seen)
-    fresh = seen.isna() | (seen >= cw["effective_year"]).fillna(True)
-    recode = cw[sole & fresh]
-    return _resolved_crosswalk(recode, to_year)
-
-
-def village_status_changes(
-    villages: pd.DataFrame,
-    crosswalk: pd.DataFrame | None,
-    from_year: int,
-    to_year: int,
-    units: pd.DataFrame | None = None,
-) -> pd.DataFrame:
-    """Villages without party members between two years, and how each one stands at the end.
-
-    A village enters the table when ``party_members`` = 0 in some year ``from_year`` ≤ y <
-    ``to_year``, or when it had members in ``from_year`` and has none in ``to_year``. A village
-    that only changed its code (a crosswalk row whose new code has no other old code and did
-    not exist before, as when a merged commune's villages are re-coded) is followed under its
-    new code; a village absorbed into a neighbour or merged with others is not.
-
-    ``change``:
-
-    - ``gained_member``: ≥ 1 member in ``to_year`` (under the same code or its re-coding);
-    - ``merged_away``: no row in ``to_year`` and the code was merged (crosswalk,
-      ``effective_year`` ≤ ``to_year``): it left the list through the merger, not an admission;
-    - ``rewhitened`` ("tái trắng"): 0, later ≥ 1, and 0 again in ``to_year``;
-    - ``still_without``: 0 in ``to_year`` and never ≥ 1 since its first 0;
-    - ``missing``: no row in ``to_year`` and no crosswalk entry;
-    - ``became_empty``: ≥ 1 in ``from_year``, never 0 before ``to_year``, 0 in ``to_year``.
-
-    Parameters
-    ----------
-    villages : DataFrame
-        The ``villages`` table (``year, village_code, commune_code, party_members``).
-    crosswalk : DataFrame or None
-        The ``crosswalk`` table.
-    from_year, to_year : int
-        ``from_year`` < ``to_year``.
-    units : DataFrame, optional
-        The ``units`` table, to fill ``unit_code`` (the commune's parent). Without it
-        ``unit_code`` is taken from a ``unit_code`` column of ``villages`` if there is one.
-
-    Returns
-    -------
-    DataFrame
-        ``village_code, commune_code, unit_code, status_from, status_to, change`` (statuses:
-        ``no_members``, ``has_members``, ``absent``), then ``members_from``, ``members_to``
-        (Int64), ``code_to`` (the code in ``to_year`` after re-codings) and ``merged_into``
-        (the code in force in ``to_year`` for merged villages). ``village_code`` is the first
-        code of the village in the window, ``commune_code`` its latest commune. Sorted by
-        ``village_code``.
-    """
-    from_year, to_year = int(from_year), int(to_year)
-    if from_year >= to_year:
-        raise ValueError("village_status_changes: from_year must be before to_year")
-    cols = ["village_code", "commune_code", "unit_code", "status_from", "status_to", "change",
-            "members_from", "members_to", "code_to", "merged_into"]
-    v = table_frame({"villages": villages}, "villages")
-    if "unit_code" in villages.columns:
-        v["unit_code"] = villages["unit_code"].astype("str")
-    v = v[v["village_code"].notna() & v["year"].notna()]
-    first_seen = v.groupby("village_code")["year"].min()
-    v = v[v["year"].between(from_year, to_year)]
-    if v.empty:
-        out = pd.DataFrame({c: pd.Series(dtype="str") for c in cols})
-        out["members_from"] = out["members_from"].astype("Int64")
-        out["members_to"] = out["members_to"].astype("Int64")
-        return out
-    # one identity per village: its code after re-codings (not after mergers)
-    recode = _recodings(crosswalk, first_seen, to_year)
-    identity = map_codes(v["village_code"], recode).astype("str") if recode else None
-    v = v.assign(identity=v["village_code"] if identity is None
-                 else identity.fillna(v["village_code"]))
-    v = v.sort_values("year", kind="stable").drop_duplicates(["identity", "year"], keep="last")
-    years = list(range(from_year, to_year + 1))
-    wide = v.pivot(index="identity", columns="year", values="party_members")
-    wide = wide.reindex(columns=years)
-    m = wide.to_numpy(dtype=float, na_value=np.nan)
-    before, last, first = m[:, :-1], m[:, -1], m[:, 0]
-
-    zero_before = before == 0
-    entered = zero_before.any(axis=1)
-    became_empty = ~entered & (first >= 1) & (last == 0)
-    # ≥ 1 member in a year after an earlier 0 (both before to_year)
-    zeros_so_far = np.cumsum(zero_before, axis=1) - zero_before
-    lifted = ((before >= 1) & (zeros_so_far > 0)).any(axis=1)
-
-    mapping = _resolved_crosswalk(crosswalk, to_year) if crosswalk is not None else {}
-    identity = wide.index.to_series()
-    merged_into = map_codes(identity, mapping)
-    merged = merged_into.notna().to_numpy()
-    absent = np.isnan(last)
-    change = np.select(
-        [
-            entered & absent & merged,
-            entered & absent,
-            entered & (last >= 1),
-            entered & (last == 0) & lifted,
-            entered & (last == 0),
-            became_empty,
-        ],
-        ["merged_away", "missing", "gained_member", "rewhitened", "still_without",
-         "became_empty"],
-        default="",
-    )
-    keep = change != ""
-    carried = [c for c in ("village_code", "commune_code", "unit_code") if c in v.columns]
-    by_identity = v.groupby("identity", sort=False)[carried]
-    earliest, latest = by_identity.first(), by_identity.last()  # v is sorted by year
-    kept = identity.to_numpy()[keep]
-    out = pd.DataFrame({
-        "village_code": earliest["village_code"].reindex(kept).to_numpy(),
-        "status_from": _status(first)[keep],
-        "status_to": _status(last)[keep],
-        "change": change[keep],
-        "members_from": pd.array(first[keep], dtype="Float64").astype("Int64"),
-        "members_to": pd.array(last[keep], dtype="Float64").astype("Int64"),
-        "code_to": np.where(absent[keep], None, kept),
-        "merged_into": merged_into.to_numpy()[keep],
-        "commune_code": latest["commune_code"].reindex(kept).to_numpy(),
-    })
-    if units is not None:
-        parents = _commune_parent(unit_lookup({"units": units}))
-        out["unit_code"] = out["commune_code"].map(parents)
-    elif "unit_code" in latest.columns:
-        out["unit_code"] = latest["unit_code"].reindex(kept).to_numpy()
-    else:
-        out["unit_code"] = pd.NA
-    for c in ("village_code", "commune_code", "unit_code", "status_from", "status_to", "change",
-              "code_to", "merged_into"):
-        out[c] = out[c].astype("str")
-    return out[cols].sort_values("village_code", kind="stable").reset_index(drop=True)

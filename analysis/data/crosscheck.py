@@ -12,7 +12,8 @@ from typing import Any
 
 import pandas as pd
 
-from analysis.data.aggregate import column_groups, table_frame
+from analysis.data.aggregate import column_groups
+from analysis.data.schema import table_frame
 
 __all__ = ["crosscheck_table"]
 

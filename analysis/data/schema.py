@@ -2,22 +2,33 @@
 
 Everything that reads, validates, generates or templates input data asks this module which
 tables, columns and values exist; nothing else spells a column name out for that purpose.
+
+It is also the one home of the typed-table contract (``docs/architecture.md``, "Input data"):
+:func:`table_frame` gives any table with every schema column present and typed
+(``code``/``text``/``enum`` → ``str``, ``year``/``count`` → ``Int64``, ``bool`` →
+``boolean``) and the provenance columns :data:`PROVENANCE`.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+import numpy as np
+import pandas as pd
 import yaml
 
 from analysis import config
 
 COLUMN_TYPES = ("code", "text", "year", "count", "bool", "enum")
 CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_]*$")
+#: Where each row was read: file name, sheet (or table) name, Excel row.
+PROVENANCE = ("_file", "_sheet", "_row")
+_STR_TYPES = ("code", "text", "enum")
 
 
 @dataclass(frozen=True)
@@ -148,3 +159,60 @@ def tables() -> dict[str, Table]:
 def table(name: str) -> Table:
     """One input table by name."""
     return tables()[name]
+
+
+# --------------------------------------------------------------------------------------------
+# the typed-table contract
+# --------------------------------------------------------------------------------------------
+def _tables(data: Any) -> Mapping[str, pd.DataFrame]:
+    """Accept ``InputData`` as well as a plain ``dict`` of tables."""
+    return getattr(data, "tables", data) or {}
+
+
+def _as_type(s: pd.Series, col_type: str) -> pd.Series:
+    if col_type in _STR_TYPES:
+        return s if s.dtype == "str" else s.astype("str")
+    if col_type in ("year", "count"):
+        if s.dtype == "Int64":
+            return s
+        return pd.to_numeric(s, errors="coerce").round().astype("Int64")
+    if col_type == "bool":
+        return s if s.dtype == "boolean" else s.astype("boolean")
+    return s
+
+
+def _missing(index: pd.Index, col_type: str) -> pd.Series:
+    if col_type in _STR_TYPES:
+        return pd.Series(np.nan, index=index, dtype="str")
+    if col_type in ("year", "count"):
+        return pd.Series(pd.NA, index=index, dtype="Int64")
+    return pd.Series(pd.NA, index=index, dtype="boolean")
+
+
+def table_frame(tables: Any, name: str) -> pd.DataFrame:
+    """Table ``name`` with every schema column present and typed as the InputData contract says.
+
+    ``tables`` is an ``InputData`` or a plain ``dict`` of tables. A table that is absent
+    becomes an empty frame; missing columns become ``<NA>``; missing provenance columns become
+    ``""`` / ``<NA>``. Columns already of the right dtype are not copied, so this is cheap on
+    intake's output.
+    """
+    spec = table(name)
+    df = _tables(tables).get(name)
+    if df is None:
+        df = pd.DataFrame(index=pd.RangeIndex(0))
+    out: dict[str, pd.Series] = {}
+    for col in spec.columns:
+        if col.name in df.columns:
+            out[col.name] = _as_type(df[col.name], col.type)
+        else:
+            out[col.name] = _missing(df.index, col.type)
+    for prov in PROVENANCE:
+        if prov in df.columns:
+            s = df[prov]
+            out[prov] = _as_type(s, "count") if prov == "_row" else _as_type(s, "text")
+        elif prov == "_row":
+            out[prov] = pd.Series(pd.NA, index=df.index, dtype="Int64")
+        else:
+            out[prov] = pd.Series("" if prov == "_file" else name, index=df.index, dtype="str")
+    return pd.DataFrame(out, index=df.index, copy=False)

@@ -14,7 +14,11 @@ import pandas as pd
 
 from analysis import params
 from analysis.data import schema
+from analysis.data.aggregate import aggregate_detail, build_summary
+from analysis.data.crosscheck import crosscheck_table
 from analysis.data.findings import ERROR, Finding, findings_frame, has_errors
+from analysis.data.intake import read_input
+from analysis.data.rules import check_rules, completeness_table
 
 
 @dataclass
@@ -69,10 +73,6 @@ def validate_input(path: str | Path) -> ValidationResult:
     ValidationResult
         Findings always; summary and completeness when the tables could be read.
     """
-    from analysis.data.aggregate import aggregate_detail, build_summary
-    from analysis.data.intake import read_input
-    from analysis.data.rules import check_rules, completeness_table
-
     data, findings = read_input(path)
     result = ValidationResult(data=data, findings=list(findings))
     if not data.tables or all(t.empty for t in data.tables.values()):
@@ -94,8 +94,6 @@ def validate_input(path: str | Path) -> ValidationResult:
     found = check_rules(data.tables, summary=summary, plan=plan, detail=detail, refused=refused)
     result.findings.extend(_without_follow_ons(found, refused))
     result.completeness = completeness_table(data.tables, summary, plan)
-    from analysis.data.crosscheck import crosscheck_table
-
     result.crosscheck = crosscheck_table(data.tables, detail)
     return result
 

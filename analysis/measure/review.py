@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 
 from analysis import params
-from analysis.data.aggregate import village_status_changes
 from analysis.data.rules import period_rule_counts
 from analysis.data.units import REPORTING_LEVELS
+from analysis.data.villages import village_status_changes
 from analysis.measure.catalogue import load_catalogue
 from analysis.measure.indicators import compute_indicators
 from analysis.measure.integrity import integrity_summary

@@ -17,9 +17,9 @@ from analysis.data.aggregate import (
     aggregate_detail,
     build_summary,
     count_columns,
-    harmonise_to,
-    village_status_changes,
 )
+from analysis.data.units import harmonise_to
+from analysis.data.villages import village_status_changes
 from tests.data.frames import NA, org, typed
 
 
