@@ -1,6 +1,7 @@
 """Collection round trip timings: writing the 14 pre-filled workbooks, reading them back.
 
-Prints (seconds, best of ``--repeat``):
+Prints (seconds, best of ``--repeat``; wall clock, and in brackets the process CPU time, the
+figure to compare on a machine other work is loading):
 
 * writing the 14 pre-filled workbooks of one year (``template --unit all``);
 * reading a folder of the 14 returned workbooks (filled from the demo data, values only) with
@@ -34,13 +35,23 @@ from analysis.data.validate import validate_input  # noqa: E402
 from analysis.run.collect import collect  # noqa: E402
 
 
-def _best(fn, repeat: int) -> float:
-    times = []
+def _best(fn, repeat: int) -> tuple[float, float]:
+    """Best wall-clock and best process-CPU seconds of ``repeat`` runs of ``fn``."""
+    walls, cpus = [], []
     for _ in range(repeat):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
+        walls.append(time.perf_counter() - t)
+        cpus.append(time.process_time() - c)
+    return min(walls), min(cpus)
+
+
+def _shown(t: tuple[float, float]) -> str:
+    return f"{t[0]:6.2f} s ({t[1]:5.2f} s CPU)"
+
+
+def _ratio(a: tuple[float, float], b: tuple[float, float]) -> str:
+    return f"{a[0] / b[0]:6.2f} x ({a[1] / b[1]:5.2f} x CPU)"
 
 
 def main() -> int:
@@ -68,14 +79,14 @@ def main() -> int:
         t_collect = _best(collect_once, args.repeat)
         t_csv = _best(lambda: validate_input(config.DEMO_DATA_DIR), args.repeat)
         t_csv_read = _best(lambda: read_input(config.DEMO_DATA_DIR), args.repeat)
-    print(f"write 14 pre-filled workbooks ({args.year}): {t_write:6.2f} s")
-    print(f"read 14 returned workbooks:               {t_read:6.2f} s")
-    print(f"validate 14 returned workbooks:           {t_valid:6.2f} s")
-    print(f"read demo CSV folder (all years):         {t_csv_read:6.2f} s")
-    print(f"validate demo CSV folder (all years):     {t_csv:6.2f} s")
-    print(f"collect 14 returned workbooks (new store): {t_collect:6.2f} s")
-    print(f"returns validation / CSV validation:      {t_valid / t_csv:6.2f} x")
-    print(f"collect / CSV validation (target <= 2):    {t_collect / t_csv:6.2f} x")
+    print(f"write 14 pre-filled workbooks ({args.year}): {_shown(t_write)}")
+    print(f"read 14 returned workbooks:               {_shown(t_read)}")
+    print(f"validate 14 returned workbooks:           {_shown(t_valid)}")
+    print(f"read demo CSV folder (all years):         {_shown(t_csv_read)}")
+    print(f"validate demo CSV folder (all years):     {_shown(t_csv)}")
+    print(f"collect 14 returned workbooks (new store): {_shown(t_collect)}")
+    print(f"returns validation / CSV validation:      {_ratio(t_valid, t_csv)}")
+    print(f"collect / CSV validation (target <= 2):    {_ratio(t_collect, t_csv)}")
     return 0
 
 

@@ -79,7 +79,7 @@ import warnings
 import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time, timedelta
 from functools import cache, lru_cache
 from pathlib import Path
@@ -270,11 +270,15 @@ def read_input(path: str | Path) -> tuple[InputData, list[Finding]]:
 def _unescape_tables(tables: dict[str, pd.DataFrame]) -> None:
     """Workbook text escaped OOXML-style (``_x005f_`` = «_», as the suite's writers and Excel
     write a literal «_x…_»), back to literal; openpyxl reads cells without unescaping."""
+    needle = ESCAPED_UNDERSCORE.casefold()
     for frame in tables.values():
         for col in frame.columns:
             if col.startswith("_") or frame[col].dtype != "string":
                 continue
             s = frame[col]
+            # one look at the whole column first: almost no text holds «_x005f_»
+            if needle not in "\0".join(s.to_numpy(dtype=object, na_value="").tolist()).casefold():
+                continue
             has = s.str.contains(ESCAPED_UNDERSCORE, case=False, regex=False, na=False)
             if has.any():
                 frame.loc[has, col] = s[has].map(unescape_text)
@@ -1202,6 +1206,12 @@ _OUTPUT_MARKERS = (".build-manifest.json", ".manifest.json")
 TEMPLATE_SHEET_SCAN_ROWS = 5000
 
 
+@cache
+def _all_header_keys() -> frozenset[str]:
+    """The match keys naming a column of any table (:func:`_header_lookup`)."""
+    return frozenset(k for name in schema.tables() for k in _header_lookup(name))
+
+
 def _table_columns_in(values: tuple) -> tuple[str, set[str]] | None:
     """The table most of whose columns head ``values`` (a candidate header row), and those
     columns: at least 3 distinct ones, half of its required columns and half of the row's
@@ -1211,7 +1221,7 @@ def _table_columns_in(values: tuple) -> tuple[str, set[str]] | None:
     («Mã cũ», «old_code», …), two known headers of one column in a short row.
     """
     keys = {k for k in (_cell_key(v) for v in values) if k}
-    if len(keys) < 3:
+    if len(keys) < 3 or len(keys & _all_header_keys()) < 3:  # 3 columns need 3 known keys
         return None
     best: tuple[str, set[str]] | None = None
     for name, table in schema.tables().items():
@@ -1516,25 +1526,30 @@ def _read_table(sh: _Sheet, table: schema.Table, emitter: _Emitter) -> pd.DataFr
     plan = params.plan()
     years = (int(plan["first_year"]), int(plan["last_year"]))
     out: dict[str, Any] = {}
+    present = [col for col in table.columns if col.name in display]
+    if grid is not None:
+        # Converted once per distinct value, then spread over the rows: a cell's result
+        # and findings depend on its own value only.
+        arrays = [factored[col.name][1] for col in present]
+        excluded = [np.zeros(len(a), dtype=bool) for a in arrays]
+    else:
+        assert raw is not None
+        arrays = [raw[col.name].to_numpy(dtype=object) for col in present]
+        excluded = [formula_mask.get(col.name, np.zeros(nrows, dtype=bool)) for col in present]
+    converted = dict(zip([col.name for col in present],
+                         _convert_columns(present, arrays, excluded, years), strict=True))
     for col in table.columns:
         if col.name not in display:
             out[col.name] = _repeat(pd.array([None], dtype=_dtype(col)), nrows)
             continue
+        result, col_issues = converted[col.name]
         if col.name in factored:
-            # Converted once per distinct value, then spread over the rows: a cell's result
-            # and findings depend on its own value only.
             codes, distinct = factored[col.name]
-            converted, col_issues = _convert(col, distinct, np.zeros(len(distinct), dtype=bool),
-                                             years)
-            out[col.name] = converted.take(codes)
+            out[col.name] = result.take(codes)
             issues.extend(_spread(issue, codes, len(distinct)) for issue in col_issues)
-            continue
-        assert raw is not None
-        values = raw[col.name].to_numpy(dtype=object)
-        excluded = formula_mask.get(col.name, np.zeros(nrows, dtype=bool))
-        converted, col_issues = _convert(col, values, excluded, years)
-        out[col.name] = converted
-        issues.extend(col_issues)
+        else:
+            out[col.name] = result
+            issues.extend(col_issues)
     frame = pd.DataFrame(out, index=pd.RangeIndex(nrows))
     frame["_file"] = _repeat(pd.array([sh.file], dtype=_STRING), nrows)
     frame["_sheet"] = _repeat(pd.array([sh.sheet], dtype=_STRING), nrows)
@@ -1900,6 +1915,10 @@ class _Cells:
     xl_error: np.ndarray  # str cells holding an Excel error (#N/A, #DIV/0! …)
     ctrl: np.ndarray      # str cells that held control characters (removed from ``text``)
 
+    def cut(self, lo: int, hi: int) -> _Cells:
+        """The cells ``lo:hi`` (views)."""
+        return _Cells(*(getattr(self, f.name)[lo:hi] for f in fields(self)))
+
 
 def _split(raw: np.ndarray) -> _Cells:
     n = len(raw)
@@ -1959,9 +1978,82 @@ def _msg(text: str) -> Callable[[str], str]:
     return lambda v: text.format(v=v)
 
 
+#: Cells converted in one pass at most (the columns of a table are converted together).
+CONVERT_BATCH_CELLS = 1 << 20
+
+
+def _batch_key(col: schema.Column) -> tuple[str, str]:
+    """Columns converted by one call: same type (and vocabulary), hence the same messages."""
+    return col.type, (col.vocabulary or "") if col.type == "enum" else ""
+
+
+def _convert_columns(cols: list[schema.Column], raws: list[np.ndarray],
+                     excluded: list[np.ndarray], years: tuple[int, int]
+                     ) -> list[tuple[Any, list[_Issue]]]:
+    """:func:`_convert` of each column, computed in a few passes over the columns joined.
+
+    A cell's result and findings depend on its own value and its column's type only, so the
+    cells of all columns are split by Python type in one pass (:func:`_split`), then converted
+    once per type (and vocabulary); results and issues are cut back per column, in the order
+    a column-by-column conversion gives them. At most :data:`CONVERT_BATCH_CELLS` cells are
+    joined at a time.
+    """
+    results: list[tuple[Any, list[_Issue]] | None] = [None] * len(cols)
+    order = sorted(range(len(cols)), key=lambda k: _batch_key(cols[k]))  # stable
+    start = 0
+    while start < len(order):
+        stop, size = start, 0
+        while stop < len(order) and (stop == start
+                                     or size + len(raws[order[stop]]) <= CONVERT_BATCH_CELLS):
+            size += len(raws[order[stop]])
+            stop += 1
+        chunk = order[start:stop]
+        start = stop
+        joined = raws[chunk[0]] if len(chunk) == 1 else np.concatenate([raws[k] for k in chunk])
+        cells = _split(joined)
+        offset = 0
+        i = 0
+        while i < len(chunk):
+            key = _batch_key(cols[chunk[i]])
+            j = i
+            while j < len(chunk) and _batch_key(cols[chunk[j]]) == key:
+                j += 1
+            group = chunk[i:j]
+            bounds = np.cumsum([offset, *(len(raws[k]) for k in group)])
+            lo, hi = int(bounds[0]), int(bounds[-1])
+            part = cells if lo == 0 and hi == len(joined) else cells.cut(lo, hi)
+            result, empty, found = _convert_cells(cols[group[0]], part, years)
+            for n, k in enumerate(group):
+                a, b = int(bounds[n] - lo), int(bounds[n + 1] - lo)
+                col_issues = []
+                for issue in found:
+                    pos = issue.positions
+                    inside = pos[(pos >= a) & (pos < b)] - a
+                    if len(inside):
+                        col_issues.append(_Issue(issue.severity, issue.rule, cols[k].name,
+                                                 inside, issue.message, issue.once))
+                if cols[k].required:
+                    missing = empty[a:b] & ~excluded[k]
+                    if missing.any():
+                        col_issues.append(_Issue(
+                            ERROR, "required_empty", cols[k].name, _positions(missing),
+                            lambda v: "Ô bắt buộc bị trống: cần ghi giá trị cho cột này."))
+                results[k] = (result if a == 0 and b == len(result) else result[a:b],
+                              col_issues)
+            offset = hi
+            i = j
+    return results  # type: ignore[return-value]
+
+
 def _convert(col: schema.Column, raw: np.ndarray, excluded: np.ndarray,
              years: tuple[int, int]) -> tuple[Any, list[_Issue]]:
-    cells = _split(raw)
+    """One column's cells typed as the schema says, and the cells failing each rule."""
+    return _convert_columns([col], [raw], [excluded], years)[0]
+
+
+def _convert_cells(col: schema.Column, cells: _Cells, years: tuple[int, int]
+                   ) -> tuple[Any, np.ndarray, list[_Issue]]:
+    """Typed values, the empty mask and the issues (but "required") of cells of ``col``'s type."""
     issues: list[_Issue] = []
     if cells.ctrl.any():
         issues.append(_Issue(WARNING, "control_character", col.name, _positions(cells.ctrl), _msg(
@@ -1980,12 +2072,7 @@ def _convert(col: schema.Column, raw: np.ndarray, excluded: np.ndarray,
         result, empty = _to_code(col, cells, issues)
     else:
         result, empty = _to_text(cells)
-    if col.required:
-        missing = empty & ~excluded
-        if missing.any():
-            issues.append(_Issue(ERROR, "required_empty", col.name, _positions(missing),
-                                 lambda v: "Ô bắt buộc bị trống: cần ghi giá trị cho cột này."))
-    return result, issues
+    return result, empty, issues
 
 
 # numbers ---------------------------------------------------------------------------------------

@@ -364,6 +364,8 @@ def _unit_checks(tables: dict[str, pd.DataFrame], covers: dict[str, Cover]) -> l
             codes = mine[col].astype(object)
             owners = codes.map(lambda v, f=owner: f(v) if isinstance(v, str) else None)
             bad = mine[owners.notna() & (owners != cover.unit_code)]
+            if bad.empty:
+                continue
             header = schema.table(tname).column(col).header_vi
             for k, d in enumerate(bad.to_dict("records")):
                 if k >= ROWS_CAP:

@@ -348,6 +348,17 @@ def _sql_value(v: Any) -> Any:
     return v
 
 
+def _sql_column(values: pd.Series) -> list[Any]:
+    """:func:`_sql_value` of every value of a column, typed columns converted at once."""
+    dtype = values.dtype
+    if isinstance(dtype, (pd.Int64Dtype, pd.StringDtype)) or dtype.kind in "iu":
+        return values.to_numpy(dtype=object, na_value=None).tolist()
+    if isinstance(dtype, pd.BooleanDtype):  # yes/no as 0/1
+        return [None if v is None else int(v)
+                for v in values.to_numpy(dtype=object, na_value=None).tolist()]
+    return [_sql_value(v) for v in values.to_numpy(dtype=object).tolist()]
+
+
 def record(conn: sqlite3.Connection, sub: Submission, owners: Mapping[str, pd.Series] | None
            = None, pause: float = 0.0) -> tuple[int, bool]:
     """Record one file in one transaction; return ``(file_id, new)``.
@@ -398,14 +409,11 @@ def record(conn: sqlite3.Connection, sub: Submission, owners: Mapping[str, pd.Se
                 year = year.astype("Int64")
                 coverage |= {(str(u), int(y)) for u, y in zip(unit, year, strict=True)
                              if isinstance(u, str) and y is not pd.NA}
-            data = frame.reindex(columns=cols).astype(object).where(frame.reindex(
-                columns=cols).notna(), None)
-            records = [
-                (file_id, _sql_value(u), _sql_value(y), _sql_value(s), _sql_value(r),
-                 *(_sql_value(v) for v in vals))
-                for u, y, s, r, vals in zip(unit, year, frame["_sheet"], frame["_row"],
-                                            data.itertuples(index=False, name=None),
-                                            strict=True)]
+            columns = [_sql_column(pd.Series(unit)), _sql_column(pd.Series(year)),
+                       _sql_column(frame["_sheet"]), _sql_column(frame["_row"])]
+            columns += [_sql_column(frame[c]) if c in frame else [None] * len(frame)
+                        for c in cols]
+            records = list(zip([file_id] * len(frame), *columns, strict=True))
             marks = ", ".join("?" * (5 + len(cols)))
             conn.executemany(f"INSERT INTO {_q(name)} VALUES ({marks})", records)
         for unit_code, year in sorted(coverage):
