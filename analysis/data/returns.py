@@ -42,8 +42,11 @@ from typing import Any
 
 import pandas as pd
 
-from analysis.data import intake, prefill, schema, workbook_values
+from analysis.data import prefill, schema, workbook_values
 from analysis.data.findings import ERROR, WARNING, Finding
+from analysis.data.reading.common import InputData, empty_frame
+from analysis.data.reading.files import content_fingerprint, read_path
+from analysis.data.reading.workbooks import ARCHIVE_SUFFIXES, WORKBOOK_SUFFIXES, archive_finding
 from analysis.data.template import unescape_text
 
 #: Rows named per file and rule before one summary finding.
@@ -143,7 +146,7 @@ def _kinds(folder: Path) -> dict[str, list[Path]]:
         if p.name.startswith((".", "~$")) or not p.is_file():
             continue
         suffix = p.suffix.lower()
-        if suffix in intake.WORKBOOK_SUFFIXES:
+        if suffix in WORKBOOK_SUFFIXES:
             out["xlsx"].append(p)
         elif suffix == ".csv":
             out["csv"].append(p)
@@ -166,7 +169,7 @@ def mixed_folder_finding(folder: Path) -> Finding | None:
 
 
 def read_returns(source: Path | Iterable[Path], covers_read: Mapping[Path, Cover | None]
-                 | None = None) -> tuple[intake.InputData, list[Finding]]:
+                 | None = None) -> tuple[InputData, list[Finding]]:
     """Read a folder (or a list) of returned workbooks; return the stacked tables and findings.
 
     ``covers_read``: covers the caller already read (:func:`read_cover`), by path, so that a
@@ -182,15 +185,15 @@ def read_returns(source: Path | Iterable[Path], covers_read: Mapping[Path, Cover
     findings: list[Finding] = []
     if isinstance(source, (str, Path)):
         # a return sent zipped is named, not skipped in silence (issue 14, class 7)
-        findings += [intake._archive_finding(p.name, in_folder=True)
+        findings += [archive_finding(p.name, in_folder=True)
                      for p in sorted(folder.iterdir(), key=lambda p: p.name)
-                     if p.is_file() and p.suffix.lower() in intake.ARCHIVE_SUFFIXES]
+                     if p.is_file() and p.suffix.lower() in ARCHIVE_SUFFIXES]
     parts: dict[str, list[pd.DataFrame]] = {name: [] for name in schema.tables()}
     covers: dict[str, Cover] = {}
     seen: dict[tuple[str, int | None], str] = {}
     for path in files:
         cover = covers_read[path] if covers_read and path in covers_read else read_cover(path)
-        data, found = intake.read_input(path)  # «_x005f_» unescaped there
+        data, found = read_path(path)  # «_x005f_» unescaped there
         if cover is not None and cover.unit_code:
             key = (cover.unit_code, cover.year)
             if key in seen:
@@ -221,7 +224,7 @@ def read_returns(source: Path | Iterable[Path], covers_read: Mapping[Path, Cover
     for name, table in schema.tables().items():
         frames = parts[name]
         if not frames:
-            tables[name] = intake.empty_frame(name)
+            tables[name] = empty_frame(name)
             continue
         frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
         if name in ("units", "crosswalk"):  # every workbook carries its copy
@@ -230,9 +233,9 @@ def read_returns(source: Path | Iterable[Path], covers_read: Mapping[Path, Cover
         findings.extend(_duplicates_across_files(frame, table))
         tables[name] = frame.reset_index(drop=True)
     findings.extend(_unit_checks(tables, covers))
-    data = intake.InputData(
+    data = InputData(
         tables=tables, source=folder,
-        fingerprint=intake._fingerprint(files, folder=True),
+        fingerprint=content_fingerprint(files, folder=True),
         files=[p.name for p in files])
     return data, findings
 
@@ -247,7 +250,7 @@ def _identity(frame: pd.DataFrame, table_name: str) -> pd.Series:
     return out
 
 
-def _file_checks(path: Path, cover: Cover, data: intake.InputData,
+def _file_checks(path: Path, cover: Cover, data: InputData,
                  found: list[Finding]) -> tuple[list[Finding], bool]:
     """Findings of one returned file (with a cover); False when its rows are not to be used."""
     name = path.name

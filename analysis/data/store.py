@@ -82,8 +82,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.data import intake, schema
+from analysis.data import schema
 from analysis.data.findings import ERROR, WARNING, Finding
+from analysis.data.reading.common import InputData, empty_frame
+from analysis.data.reading.workbooks import ARCHIVE_SUFFIXES
 
 SCHEMA_VERSION = 1
 #: File suffixes read as a store by ``--data``.
@@ -432,8 +434,6 @@ def record(conn: sqlite3.Connection, sub: Submission, owners: Mapping[str, pd.Se
 
 # --- reading -------------------------------------------------------------------------------
 def _typed(frame: pd.DataFrame, name: str) -> pd.DataFrame:
-    from analysis.data.intake import empty_frame
-
     template = empty_frame(name)
     out: dict[str, Any] = {}
     for col in template.columns:
@@ -529,8 +529,6 @@ def read_store(path: str | Path):
     empty store becomes an error finding. The fingerprint depends on which file is current
     for which unit-year only (:func:`fingerprint`).
     """
-    from analysis.data.intake import InputData, empty_frame
-
     p = Path(path)
     empty = {name: empty_frame(name) for name in schema.tables()}
     try:
@@ -594,6 +592,6 @@ def iter_sources(path: str | Path) -> Iterable[Path]:
         # an archive is recorded too, as a rejected file telling staff to unzip it: skipped
         # without a word, a unit's return sent zipped would look like a unit that never sent
         return [q for q in entries if q.suffix.lower() in (".xlsx", ".xlsm")
-                or q.suffix.lower() in intake.ARCHIVE_SUFFIXES]
+                or q.suffix.lower() in ARCHIVE_SUFFIXES]
     return [p]
 

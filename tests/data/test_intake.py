@@ -17,9 +17,9 @@ import pandas as pd
 import pytest
 from openpyxl import Workbook
 
-from analysis.data import intake
 from analysis.data.findings import ERROR, WARNING
 from analysis.data.intake import read_input
+from analysis.data.reading import files, sheets, workbooks
 from tests.data.encodings import cp1258_bytes
 
 VILLAGE_HEADER = ["Năm", "Mã thôn", "Mã xã", "Số đảng viên", "Có chi bộ riêng",
@@ -123,7 +123,7 @@ def test_zip_bomb_refused_quickly_by_ratio(tmp_path):
 
 def test_zip_bomb_refused_by_total_size(tmp_path, monkeypatch):
     path = make_xlsx(tmp_path / "lon.xlsx", {"Thôn": [VILLAGE_HEADER, village()]})
-    monkeypatch.setattr(intake, "MAX_UNCOMPRESSED_BYTES", 1000)
+    monkeypatch.setattr(workbooks, "MAX_UNCOMPRESSED_BYTES", 1000)
     start = time.perf_counter()
     data, findings = read_input(path)
     assert time.perf_counter() - start < 1.0
@@ -158,7 +158,7 @@ def test_unexpected_error_becomes_a_finding_and_reraises_in_debug(tmp_path, monk
     def boom(*args, **kwargs):
         raise RuntimeError("hỏng")
 
-    monkeypatch.setattr(intake, "_read_table", boom)
+    monkeypatch.setattr(files, "read_table", boom)
     _, findings = read_input(path)
     f = only(findings, "read_failed")
     assert f.file == "a.xlsx" and f.sheet == "Thôn" and "RuntimeError" in f.message
@@ -548,7 +548,7 @@ def test_formula_with_cached_value_reads_the_value(tmp_path, monkeypatch):
                 assert b"<f>2+3</f><v />" in data
                 data = data.replace(b"<f>2+3</f><v />", b"<f>2+3</f><v>5</v>")
             dst.writestr(info, data)
-    monkeypatch.setattr(intake, "_locate_formulas",
+    monkeypatch.setattr(workbooks, "_locate_formulas",
                         lambda *a: pytest.fail("second pass on a file with cached values"))
     data, findings = read_input(cached)
     assert findings == []
@@ -565,7 +565,7 @@ def test_findings_are_capped_per_rule_and_column(tmp_path):
     rows = [VILLAGE_HEADER] + [village(code=f"t{i}", members="abc") for i in range(120)]
     _, findings = read_sheet(tmp_path, rows)
     found = rule(findings, "not_a_number")
-    assert len(found) == intake.FINDINGS_CAP + 1
+    assert len(found) == sheets.FINDINGS_CAP + 1
     assert [f.row for f in found[:3]] == [2, 3, 4]
     assert "… và 70 dòng khác" in found[-1].message and found[-1].row is None
 

@@ -1,7 +1,7 @@
 """CSV intake fast path: pandas' C parser + numpy masks, equivalent to the row-by-row reader.
 
 ``read_input`` tokenises a CSV with pandas' C parser and selects rows with masks
-(``intake._csv_grid`` / ``intake._grid_rows``); files the C parser does not read exactly as
+(``csv_files._csv_grid`` / ``sheets._grid_rows``); files the C parser does not read exactly as
 Python's ``csv`` module does fall back to ``csv.reader`` and the row-by-row loop. These tests
 force each path on the same files and require identical tables and findings, check the
 tokeniser against ``csv.reader`` on random text, and check that the fast path does its Python
@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.data import intake
 from analysis.data.intake import read_input
+from analysis.data.reading import common, csv_files, sheets, sources
 from tests.data.encodings import cp1258_bytes
 
 VILLAGE_HEADER = ["Năm", "Mã thôn", "Mã xã", "Số đảng viên", "Có chi bộ riêng",
@@ -58,16 +58,16 @@ MESSY_VILLAGES = "\r\n".join([
 def _read_both(folder: Path, monkeypatch) -> tuple[tuple, tuple, list[bool]]:
     """``read_input`` through the fast path, then with the fast path switched off."""
     used: list[bool] = []
-    fast_grid = intake._csv_grid
+    fast_grid = csv_files._csv_grid
 
     def spy(text: str, delim: str):
         grid = fast_grid(text, delim)
         used.append(grid is not None)
         return grid
 
-    monkeypatch.setattr(intake, "_csv_grid", spy)
+    monkeypatch.setattr(csv_files, "_csv_grid", spy)
     fast = read_input(folder)
-    monkeypatch.setattr(intake, "_csv_grid", lambda text, delim: None)
+    monkeypatch.setattr(csv_files, "_csv_grid", lambda text, delim: None)
     slow = read_input(folder)
     return fast, slow, used
 
@@ -113,7 +113,7 @@ def test_title_totals_and_blank_rows_same_through_both_paths(tmp_path, monkeypat
 
 @pytest.mark.parametrize("cap", [1, 3, 1000])
 def test_many_problems_same_through_both_paths_under_any_cap(tmp_path, monkeypatch, cap):
-    monkeypatch.setattr(intake, "FINDINGS_CAP", cap)
+    monkeypatch.setattr(sheets, "FINDINGS_CAP", cap)
     rnd = random.Random(cap)
     noise = ["", " ", "\t", "n/a", "-", "x", "#N/A", "12%", "1.234", "1,5", "abc", "ABC_d",
              "a/b", "..", "−3", "1e3", "2.000.000", "Tổng cộng", "Cộng", "tong", "Có", "co",
@@ -187,7 +187,7 @@ def test_demo_same_through_both_paths(demo_copy, monkeypatch):
     'old_code,new_code,effective_year\na,"b\n",2019,x\n',  # a record wider than any line
 ])
 def test_files_the_c_parser_reads_differently_fall_back(tmp_path, monkeypatch, text):
-    assert intake._csv_grid(text, ",") is None
+    assert csv_files._csv_grid(text, ",") is None
     folder = _write(tmp_path / "csv", {"crosswalk.csv": "\ufeff" + text})
     fast, slow, used = _read_both(folder, monkeypatch)
     assert used == [False]
@@ -199,7 +199,7 @@ def test_quote_not_closed_in_a_big_file_still_names_the_line(tmp_path):
     lines = ["old_code,new_code,effective_year", "a,b,2019", '"c,b,2019']
     lines += [f"x{i},b,2019" for i in range(20_000)]
     text = "\n".join(lines) + "\n"
-    assert intake._csv_grid(text, ",") is None
+    assert csv_files._csv_grid(text, ",") is None
     reader = csv.reader(io.StringIO(text, newline=""))
     with pytest.raises(csv.Error):
         list(reader)
@@ -212,7 +212,7 @@ def test_quote_not_closed_in_a_big_file_still_names_the_line(tmp_path):
 
 
 def test_wider_record_after_the_sample_is_parsed_again(tmp_path, monkeypatch):
-    monkeypatch.setattr(intake, "CSV_SAMPLE_BYTES", 64)
+    monkeypatch.setattr(csv_files, "CSV_SAMPLE_BYTES", 64)
     lines = ["old_code,new_code,effective_year"] + [f"a{i},b,2019" for i in range(20)]
     lines.append("z,b,2019,,,,data")
     folder = _write(tmp_path / "csv", {"crosswalk.csv": "\n".join(lines)})
@@ -237,7 +237,7 @@ def _trimmed(rows) -> list[list[str]]:
 
 @pytest.mark.parametrize("sample_bytes", [4, 1 << 20])
 def test_grid_reads_the_records_csv_reads(monkeypatch, sample_bytes):
-    monkeypatch.setattr(intake, "CSV_SAMPLE_BYTES", sample_bytes)
+    monkeypatch.setattr(csv_files, "CSV_SAMPLE_BYTES", sample_bytes)
     pieces = ["a", " ", '"', '"', '""', ",", ";", "\t", "\n", "\r", "\r\n", "é", "x,y", "'",
               "\\", "\x0b", "\x0c", "\x1c", "\x85", "\u2028", "\u00a0", "1", "1.5", "NaN",
               "nan", "NULL", "#N/A", "True", "inf", "-", "#", "\ufeff"]
@@ -246,7 +246,7 @@ def test_grid_reads_the_records_csv_reads(monkeypatch, sample_bytes):
     for _ in range(1000):
         text = "".join(rnd.choice(pieces) for _ in range(rnd.randint(1, 40)))
         for delim in (",", ";", "\t"):
-            grid = intake._csv_grid(text, delim)
+            grid = csv_files._csv_grid(text, delim)
             if grid is None:
                 continue
             expected = list(csv.reader(io.StringIO(text, newline=""), delimiter=delim))
@@ -299,8 +299,8 @@ def test_total_word_prefilter_keeps_every_totals_word():
     words += ["".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 8)))
               for _ in range(5000)]
     values = np.array(words, dtype=object)
-    maybe = intake._maybe_total_word(values)
-    exact = np.array([intake._is_total_word(v) for v in words])
+    maybe = sources.maybe_total_word(values)
+    exact = np.array([common.is_total_word(v) for v in words])
     assert exact.sum() >= 42
     assert not (exact & ~maybe).any(), values[exact & ~maybe]
 
@@ -308,9 +308,9 @@ def test_total_word_prefilter_keeps_every_totals_word():
 def test_blank_prefilter_keeps_every_blank_text():
     spaces = [chr(i) for i in range(0x3001) if chr(i).isspace()]
     texts = ["", *spaces, "".join(spaces), " a", "a ", "\u00a0x", "x", "é"]
-    grid = intake._Grid([np.arange(len(texts))], [np.array(texts, dtype=object)], len(texts))
+    grid = sources.Grid([np.arange(len(texts))], [np.array(texts, dtype=object)], len(texts))
     flags = grid.blank_values(0)
-    assert flags.tolist() == [intake._blank(t) for t in texts]
+    assert flags.tolist() == [common.is_blank(t) for t in texts]
 
 
 # --- per distinct value, not per row ------------------------------------------------------------
@@ -321,7 +321,7 @@ def test_fast_path_does_python_work_per_distinct_value(tmp_path, monkeypatch):
     lines.insert(n // 2, "Tổng cộng,,,,,,,")
     folder = _write(tmp_path / "csv", {"villages.csv": "\n".join(lines) + "\n"})
     calls = {"total": 0, "blank": 0}
-    is_total, blank = intake._is_total_word, intake._blank
+    is_total, blank = common.is_total_word, common.is_blank
 
     def counting_total(v):
         calls["total"] += 1
@@ -331,8 +331,9 @@ def test_fast_path_does_python_work_per_distinct_value(tmp_path, monkeypatch):
         calls["blank"] += 1
         return blank(v)
 
-    monkeypatch.setattr(intake, "_is_total_word", counting_total)
-    monkeypatch.setattr(intake, "_blank", counting_blank)
+    for module in (common, sources, sheets):  # where the reader looks them up
+        monkeypatch.setattr(module, "is_total_word", counting_total)
+        monkeypatch.setattr(module, "is_blank", counting_blank)
     data, findings = read_input(folder)
     assert len(data.tables["villages"]) == n
     assert [f.rule for f in findings] == ["totals_row"]

@@ -21,8 +21,9 @@ import pandas as pd
 import pytest
 
 from analysis import config
-from analysis.data import intake, prefill, workbook_values
+from analysis.data import prefill, workbook_values
 from analysis.data.intake import read_input
+from analysis.data.reading import files
 from analysis.data.returns import read_cover
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -354,7 +355,7 @@ def test_not_a_workbook_is_left_to_openpyxl(tmp_path):
 
 def test_reader_uses_the_fast_path_for_returned_workbooks(returned, monkeypatch):
     calls = []
-    real = intake._workbook_sheet
-    monkeypatch.setattr(intake, "_workbook_sheet", lambda *a: calls.append(a) or real(*a))
+    real = files.workbook_sheet
+    monkeypatch.setattr(files, "workbook_sheet", lambda *a: calls.append(a) or real(*a))
     read_input(returned)
     assert calls == []  # openpyxl's sheet reader never ran

@@ -281,11 +281,11 @@ def test_a_header_row_of_lists_is_not_a_table_header():
     """The lists sheet heads its columns with vocabulary names, some of them column names of
     «Cán bộ chủ chốt xã» too (term, education, theory; here also position): four of its seven
     required columns, but most of the row is not that table's, so it is no header row."""
-    from analysis.data import intake
+    from analysis.data.reading import headers
 
     lists = ("unit_level", "unit_kind", "terrain", "org_type", "org_form", "org_rating",
              "term", "position", "education", "theory", "yes_no", "official_position")
-    assert intake._table_columns_in(lists) is None
+    assert headers._table_columns_in(lists) is None
     officials = ("snapshot_year", "term", "commune_code", "position", "education", "theory")
-    hit = intake._table_columns_in(officials)
+    hit = headers._table_columns_in(officials)
     assert hit is not None and hit[0] == "officials"

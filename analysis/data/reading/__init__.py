@@ -1,0 +1,1 @@
+"""The reader behind :func:`analysis.data.intake.read_input`, one module per part."""
