@@ -46,8 +46,9 @@ How the reading works
   half of the non-empty cells, name columns of the table (by ``name`` or ``header_vi``). Rows
   above it are titles. A row of column codes right under it (the template's row 2) is skipped.
   Row numbers (``_row``) are the ones Excel shows, title rows included.
-* **Cells** are converted column by column with vectorised pandas string operations; only the
-  failing cells are visited one by one to write findings, and at most :data:`FINDINGS_CAP`
+* **Cells** of a table are converted together, in one pass per column type
+  (``reading.cells.convert_columns``), with vectorised pandas string operations; only the
+  failing cells are visited one by one to write findings, and at most ``FINDINGS_CAP``
   findings are written per table, rule and column, followed by one "… và N dòng khác".
 
 The modules
