@@ -1,9 +1,9 @@
 """The build's temporary-file sweep, the per-directory build lock and the "up to date" manifest.
 
 Every product of a build (executed notebook, HTML, PDF, manifest) is written through
-:func:`analysis.atomic.atomic_path` (re-exported here for the run wing): a build that is killed
-leaves at most a ``.<name>.tmp-<pid>-<rand>`` file behind, which :func:`sweep_temp_files`
-removes at the start of the next build.
+:func:`analysis.atomic.atomic_path`: a build that is killed leaves at most a
+``.<name>.tmp-<pid>-<rand>`` file behind, which :func:`sweep_temp_files` removes at the start
+of the next build.
 
 A report directory is *up to date* when its ``.manifest.json`` records the digest of the
 current inputs and every product it lists exists (:func:`is_up_to_date`). The manifest is
@@ -24,16 +24,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from analysis.atomic import TMP_MARK, atomic_path, atomic_write_bytes, atomic_write_text
+from analysis.atomic import TMP_MARK, atomic_write_text
 
 __all__ = [
     "LOCK_NAME",
     "MANIFEST_NAME",
     "BuildLock",
     "BuildLocked",
-    "atomic_path",
-    "atomic_write_bytes",
-    "atomic_write_text",
     "describe_os_error",
     "inputs_digest",
     "invalidate_manifest",

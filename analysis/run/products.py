@@ -18,11 +18,10 @@ from analysis.atomic import atomic_write_text
 from analysis.run import render
 from analysis.run.files import write_manifest
 from analysis.run.layout import EXECUTED_NOTEBOOK, PRODUCT_NAMES
+from analysis.run.planning import PlannedReport
 
 if TYPE_CHECKING:
     import nbformat
-
-    from analysis.run.planning import PlannedReport
 
 
 @dataclass

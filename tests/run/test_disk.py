@@ -188,7 +188,8 @@ def test_disk_full_while_writing(earlier, monkeypatch, nth, failing):
 
 
 def test_a_failed_atomic_write_names_the_target_and_leaves_nothing(tmp_path, monkeypatch):
-    from analysis.run.files import atomic_write_bytes, describe_os_error
+    from analysis.atomic import atomic_write_bytes
+    from analysis.run.files import describe_os_error
 
     target = tmp_path / "báo cáo.html"
     target.write_bytes(b"old")

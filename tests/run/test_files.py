@@ -13,14 +13,12 @@ from pathlib import Path
 
 import pytest
 
+from analysis.atomic import atomic_path, atomic_write_bytes, atomic_write_text
 from analysis.run.files import (
     LOCK_NAME,
     MANIFEST_NAME,
     BuildLock,
     BuildLocked,
-    atomic_path,
-    atomic_write_bytes,
-    atomic_write_text,
     inputs_digest,
     invalidate_manifest,
     is_up_to_date,
