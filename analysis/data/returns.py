@@ -47,7 +47,7 @@ from analysis.data.findings import ERROR, WARNING, Finding
 from analysis.data.reading.common import InputData, empty_frame
 from analysis.data.reading.files import content_fingerprint, read_path
 from analysis.data.reading.workbooks import ARCHIVE_SUFFIXES, WORKBOOK_SUFFIXES, archive_finding
-from analysis.data.template import unescape_text
+from analysis.data.template import sheet_name, unescape_text
 
 #: Rows named per file and rule before one summary finding.
 ROWS_CAP = 20
@@ -293,8 +293,6 @@ def _file_checks(path: Path, cover: Cover, data: InputData,
             sheet=prefill.COVER_SHEET, **base))
         return out, False
     # pre-filled codes changed or deleted
-    from analysis.data.template import sheet_name
-
     by_sheet: dict[str, tuple[str, dict[tuple[str, int], str], set[str]]] = {}
     for tname in prefill.IDENTITY:
         frame = data.tables.get(tname)

@@ -82,6 +82,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis import config
 from analysis.data import schema
 from analysis.data.findings import ERROR, WARNING, Finding
 from analysis.data.reading.common import InputData, empty_frame
@@ -102,8 +103,6 @@ _SQL_TYPE = {"year": "INTEGER", "count": "INTEGER", "bool": "INTEGER"}
 
 def default_path() -> Path:
     """Where ``collect``, ``status`` and ``build --data`` find the store by default."""
-    from analysis import config
-
     return config.outputs_dir() / "store.sqlite"
 
 

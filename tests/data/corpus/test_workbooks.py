@@ -222,7 +222,7 @@ def _(inp: Input, tmp: Path) -> Built:
                "Bảng «TCCSĐ» được ghép từ 2 nơi"),
         Expect(ERROR, "duplicate_key", BOOK, stale, 2, "Năm, Mã TCCSĐ",
                "Trùng khóa với dòng 2 của bảng «TCCSĐ»"),
-        # 50 listed (intake.FINDINGS_CAP), then one finding counts the rest
+        # 50 listed (analysis.data.reading.sheets.FINDINGS_CAP), then one finding counts the rest
         Expect(ERROR, "duplicate_key", BOOK, stale, ANY, "Năm, Mã TCCSĐ", "Trùng khóa",
                count=min(n19, 50)),
         Expect(ERROR, "duplicate_key", BOOK, stale, None, "Năm, Mã TCCSĐ",
