@@ -48,6 +48,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import params
+from analysis.data.schema import match_key
 from analysis.data.units import REPORTING_LEVELS
 from analysis.measure import stats
 from analysis.measure.catalogue import TARGET_KINDS, TARGET_OPS, Indicator, load_catalogue
@@ -63,6 +64,9 @@ COLUMNS = [
     "met", "excluded", "series_break", "partial", "units_reporting", "units_expected",
 ]
 _CI_COLUMNS = ("lower_95", "upper_95", "lower_998", "upper_998")
+#: ``breakdown`` values of a headline row, as :func:`analysis.data.schema.match_key` writes
+#: them (case, spacing and tone marks ignored: "Tổng" is ``tong``); a blank is headline too.
+_HEADLINE_KEYS = frozenset({"", "total", "all", "tong", "none"})
 _IS_REPORTING = np.array([lv in REPORTING_LEVELS for lv in LEVELS])
 _COMPARE = {">=": np.greater_equal, ">": np.greater, "==": np.equal,
             "<=": np.less_equal, "<": np.less}
@@ -391,3 +395,26 @@ def indicator_series(
         & (indicators["breakdown"] == breakdown)
     ]
     return rows.sort_values("year").reset_index(drop=True)
+
+
+def headline_mask(indicators: pd.DataFrame) -> np.ndarray:
+    """Which rows of an Indicators frame are headline rows: no breakdown, the unit's own value.
+
+    A row is headline when its ``breakdown`` is blank (``""`` or ``<NA>``) or says "total"
+    (``total``, ``all``, ``tong``/``tổng``, ``none``; case and spacing ignored). Every row is
+    headline in a frame without a ``breakdown`` column. The one definition every wing uses.
+    """
+    if "breakdown" not in indicators.columns:
+        return np.ones(len(indicators), dtype=bool)
+    positions, distinct = pd.factorize(indicators["breakdown"])
+    # one test per distinct value; the last entry is for <NA> (position -1)
+    keep = np.array([match_key(v) in _HEADLINE_KEYS for v in distinct] + [True], dtype=bool)
+    return keep[positions]
+
+
+def headline_rows(indicators: pd.DataFrame) -> pd.DataFrame:
+    """The headline rows of an Indicators frame (:func:`headline_mask`); the frame itself when
+    it has no ``breakdown`` column."""
+    if "breakdown" not in indicators.columns:
+        return indicators
+    return indicators[headline_mask(indicators)]

@@ -75,6 +75,8 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
+from analysis.measure.indicators import headline_mask
+
 __all__ = ["VERDICTS", "Progress", "assess_all", "assess_progress", "met", "plan_shares"]
 
 VERDICTS = ("achieved", "not_achieved", "on_track", "needs_acceleration", "moving_away",
@@ -552,7 +554,8 @@ def assess_all(
     indicators : pandas.DataFrame
         Tidy indicator frame with ``indicator_id, unit_code, year, value`` and
         optionally ``numerator, denominator, breakdown`` and the unit/polarity columns.
-        Only rows with an empty (or missing) ``breakdown`` are used.
+        Only headline rows are used (an empty or missing ``breakdown``:
+        :func:`analysis.measure.indicators.headline_mask`).
     targets : mapping
         ``indicator_id → target dict``; a key ``(indicator_id, unit_code)`` overrides
         it for one unit (e.g. a district's quota). Indicators without a target are
@@ -574,8 +577,7 @@ def assess_all(
     ids |= {k[0] for k in targets if isinstance(k, tuple)}
     df = indicators
     mask = df["indicator_id"].isin(ids).to_numpy(dtype=bool)
-    if "breakdown" in df.columns:
-        mask = mask & (df["breakdown"].fillna("").astype(str) == "").to_numpy(dtype=bool)
+    mask = mask & headline_mask(df)
     df = df.loc[mask]
     if df.empty:
         return pd.DataFrame(columns=cols)

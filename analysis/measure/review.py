@@ -19,7 +19,7 @@ from analysis.data.rules import period_rule_counts
 from analysis.data.units import REPORTING_LEVELS
 from analysis.data.villages import village_status_changes
 from analysis.measure.catalogue import load_catalogue
-from analysis.measure.indicators import compute_indicators
+from analysis.measure.indicators import compute_indicators, headline_mask, headline_rows
 from analysis.measure.integrity import integrity_summary
 from analysis.measure.progress import assess_all
 from analysis.measure.stats import funnel_labels
@@ -110,7 +110,7 @@ def targets_by_unit(indicators: pd.DataFrame) -> dict[Any, dict[str, Any]]:
     The indicator engine already resolved each row's target (a quota for a unit, the value for
     the province); the last row of each indicator × unit carries it.
     """
-    rows = indicators.loc[indicators["target_op"].notna() & (indicators["breakdown"] == "")]
+    rows = indicators.loc[indicators["target_op"].notna() & headline_mask(indicators)]
     rows = rows.sort_values("year").drop_duplicates(["indicator_id", "unit_code"], keep="last")
     out: dict[Any, dict[str, Any]] = {}
     for r in rows[
@@ -141,7 +141,7 @@ def funnel_table(
         (indicators["year"] == year)
         & indicators["level"].isin(list(levels))
         & (indicators["unit"] == "percent")
-        & (indicators["breakdown"] == "")
+        & headline_mask(indicators)
         & indicators["denominator"].gt(0)
     ]
     parts = []
@@ -176,8 +176,7 @@ def trend_directions(
     """
     cols = ["indicator_id", "unit_code", "trend_direction"]
     rows = indicators.loc[indicators["year"].isin([int(y) for y in data_years])]
-    if "breakdown" in rows.columns:
-        rows = rows.loc[rows["breakdown"].fillna("").astype(str) == ""]
+    rows = headline_rows(rows)
     if levels is not None and "level" in rows.columns:
         rows = rows.loc[rows["level"].isin(list(levels))]
     rows = rows.loc[pd.to_numeric(rows["value"], errors="coerce").notna()]

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.data.units import REPORTING_LEVELS
+from analysis.measure.indicators import headline_rows
 from analysis.present import labels as L
 from analysis.present.formats import (
     MISSING,
@@ -36,14 +37,12 @@ __all__ = [
     "cell_classes",
     "heat_table",
     "indicator_sort_key",
-    "no_breakdown",
     "ordered_units",
     "process_table",
     "scorecard_table",
 ]
 
 NAME_COLUMN = "Đơn vị"
-_NO_BREAKDOWN = {"", "total", "all", "tong", "tổng", "none"}
 
 _TABLE_CSS = [
     {"selector": "", "props": "border-collapse:collapse;font-size:0.9em;margin:0.5em 0;"},
@@ -76,13 +75,6 @@ def indicator_sort_key(indicator_id: str) -> tuple[str, int, str]:
     if not match:
         return (str(indicator_id), 0, "")
     return (match.group(1), int(match.group(2)), match.group(3))
-
-
-def no_breakdown(df: pd.DataFrame) -> pd.DataFrame:
-    if "breakdown" not in df.columns:
-        return df
-    key = df["breakdown"].astype("string").fillna("").str.strip().str.lower()
-    return df[key.isin(_NO_BREAKDOWN)]
 
 
 def _meta(indicators: pd.DataFrame | None) -> dict[str, dict[str, Any]]:
@@ -230,7 +222,7 @@ def _verdict_cell(row: Any) -> str:
 
 def _unit_values(indicators: pd.DataFrame, unit_code: str) -> pd.DataFrame:
     df = indicators[(indicators["unit_code"].astype(str) == str(unit_code)).to_numpy()]
-    return no_breakdown(df)
+    return headline_rows(df)
 
 
 def _by_indicator_year(rows: pd.DataFrame) -> dict[str, dict[float, dict[str, Any]]]:

@@ -43,7 +43,7 @@ from analysis.data.aggregate import aggregate_detail, build_summary
 from analysis.data.findings import ERROR, Finding
 from analysis.data.intake import read_input
 from analysis.data.rules import check_rules
-from analysis.measure.indicators import compute_indicators
+from analysis.measure.indicators import compute_indicators, headline_rows
 from analysis.present.formats import fmt_number, fmt_value
 from analysis.present.labels import short_name
 from analysis.run.console import fail, finding_line
@@ -364,8 +364,7 @@ def indicator_table(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
         return pd.DataFrame(columns=["indicator_id", "unit_code", "year", "value", "unit",
                                      "level"])
     ind = compute_indicators(build_summary(clean))
-    if "breakdown" in ind.columns:
-        ind = ind[ind["breakdown"].isna() | (ind["breakdown"].astype(str) == "")]
+    ind = headline_rows(ind)
     return ind[ind["level"].isin(["province", "district", "sector"])]
 
 

@@ -8,9 +8,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis.measure.indicators import headline_rows
 from analysis.present import labels as L
 from analysis.present.formats import fmt_number, is_missing
-from analysis.present.tables import NAME_COLUMN, REPORTING_LEVELS, no_breakdown, ordered_units
+from analysis.present.tables import NAME_COLUMN, REPORTING_LEVELS, ordered_units
 
 __all__ = ["DEFAULT_SOURCE_VI", "NAME_COLUMN", "appendix_frame", "own_rows", "unit_row_empty"]
 
@@ -45,7 +46,7 @@ def appendix_frame(
     incomplete_years ({year: "9/10"}), part_years, series_breaks`` for :func:`appendix_html`
     and the Excel writer.
     """
-    df = no_breakdown(indicators)
+    df = headline_rows(indicators)
     df = df[df["indicator_id"].astype(str) == str(indicator_id)].copy()
     if df.empty:
         raise ValueError(f"Không có số liệu của chỉ tiêu {indicator_id}.")

@@ -27,10 +27,10 @@ import pandas as pd
 
 from analysis import params
 from analysis.data.units import REPORTING_LEVELS
+from analysis.measure.indicators import headline_rows
 from analysis.present.appendix.frame import NAME_COLUMN, appendix_frame
 from analysis.present.appendix.ratings import workbook_specs
 from analysis.present.appendix.suppress import SECONDARY_SYMBOL, primary_symbol, suppress_table
-from analysis.present.tables import no_breakdown
 
 __all__ = ["appendix_specs", "people_masks", "publish_note", "rate_counts", "PUBLISH_RULE_VI"]
 
@@ -93,7 +93,7 @@ def rate_counts(indicators: pd.DataFrame, indicator_id: str,
     Returns ``{"numerator": frame, "denominator": frame}`` (floats, NaN where a cell has no
     count), for the internal build's "tử số/mẫu số" under each rate.
     """
-    rows = no_breakdown(indicators)
+    rows = headline_rows(indicators)
     rows = rows.loc[(rows["indicator_id"].astype(str) == str(indicator_id))
                     & rows["level"].isin([*REPORTING_LEVELS, "province"])].copy()
     rows["year"] = pd.to_numeric(rows["year"], errors="coerce")
