@@ -27,7 +27,7 @@ workbook carries are merged when identical. Findings only a set of returns can h
     error: a folder holding both ``.csv`` and ``.xlsx`` files (which is the data?); nothing read.
 
 Every finding of a file with a cover carries the cover's ``unit_code`` (and year), so the
-per-unit findings workbooks (:func:`analysis.run.unit_findings.write_unit_findings`) can be
+per-unit findings workbooks (:func:`analysis.run.findings_files.write_unit_findings`) can be
 sent to each unit.
 """
 
