@@ -1,5 +1,6 @@
-"""The indicator catalogue (``catalogue.yaml``): loading, validation, a safe expression
-evaluator, and the generated reference page ``docs/indicators.md``.
+"""The indicator catalogue (``catalogue.yaml``): loading, validation and a safe expression
+evaluator (its reference page ``docs/indicators.md`` is written by
+:mod:`analysis.present.catalogue_doc`).
 
 An indicator is data: a numerator and (for a percent) a denominator written as sums and
 differences of count columns of the ``unit_summary`` table. Expressions are parsed by a tiny
@@ -37,8 +38,6 @@ REQUIRED_FIELDS = (
     "target_ref", "levels", "section", "source_vi", "break_years", "description_vi",
 )
 OPTIONAL_FIELDS = ("breakdowns",)
-
-DOCS_FILE = config.DOCS_DIR / "indicators.md"
 
 _TOKEN = re.compile(r"\s*(?:(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<int>\d+)|(?P<op>[+\-\u2212]))")
 
@@ -346,115 +345,3 @@ def get_indicator(indicator_id: str, catalogue: list[Indicator] | None = None) -
         if ind.id == indicator_id:
             return ind
     raise KeyError(f"Không có chỉ tiêu '{indicator_id}'. Có: {', '.join(i.id for i in cat)}")
-
-
-# --------------------------------------------------------------------------- docs
-_OP_SIGNS = {">=": "≥", ">": ">", "==": "=", "<=": "≤", "<": "<"}
-_LEVEL_VI = {"province": "tỉnh", "district": "huyện", "sector": "khối", "commune": "xã"}
-
-
-def _number_vi(value: float) -> str:
-    """Vietnamese number: dot for thousands, comma for decimals (2.300; 84,5)."""
-    if float(value).is_integer():
-        return f"{int(value):,}".replace(",", ".")
-    whole, frac = f"{value:,.2f}".rstrip("0").split(".")
-    return whole.replace(",", ".") + "," + frac
-
-
-def target_text(indicator: Indicator, targets: Mapping[str, Any] | None = None) -> str:
-    """The target as a reader says it, e.g. ``≥ 90% mỗi năm`` or ``= 0 đến 2020``; "" if none."""
-    doc = params.targets() if targets is None else targets
-    if indicator.target_ref is None:
-        return ""
-    spec = (doc.get("targets") or {}).get(indicator.target_ref)
-    if not spec:
-        return ""
-    value = _number_vi(spec["value"]) + ("%" if indicator.unit == "percent" else "")
-    when = "mỗi năm" if spec.get("kind") == "every_year" else f"đến {spec.get('year', '')}".strip()
-    text = f"{_OP_SIGNS.get(spec['op'], spec['op'])} {value} {when}"
-    quotas = (doc.get("quotas") or {}).get(indicator.target_ref)
-    if quotas:
-        text += f" (toàn tỉnh; {len(quotas)} đảng bộ trực thuộc có chỉ tiêu riêng theo kế hoạch)"
-    return text
-
-
-def _cell(text: str) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
-
-
-def catalogue_markdown(
-    catalogue: list[Indicator] | None = None,
-    targets: Mapping[str, Any] | None = None,
-    path: Path | str = config.CATALOGUE_FILE,
-) -> str:
-    """Render ``docs/indicators.md`` from the catalogue and ``params/targets.yaml``."""
-    cat = load_catalogue(path) if catalogue is None else catalogue
-    lines = [
-        "# Danh mục chỉ tiêu (indicator catalogue)",
-        "",
-        "<!-- Generated from analysis/measure/catalogue.yaml and params/targets.yaml by",
-        "     analysis.measure.catalogue.write_catalogue_docs(). Do not edit by hand:",
-        "     change the catalogue or the targets, then regenerate. -->",
-        "",
-        "Mỗi chỉ tiêu là tử số / mẫu số trên các cột số đếm của bảng `unit_summary`. "
-        "Giá trị toàn tỉnh = tổng tử số / tổng mẫu số của các đảng bộ trực thuộc "
-        "(không lấy trung bình các tỷ lệ). Mục tiêu lấy từ `params/targets.yaml`.",
-        "",
-        "| Mã | Tên chỉ tiêu | Tử số / mẫu số | Đơn vị | Mục tiêu | Câu nguồn (mục) |",
-        "|---|---|---|---|---|---|",
-    ]
-    for ind in cat:
-        definition = f"`{ind.numerator}`"
-        if ind.denominator is not None:
-            definition += f" / `{ind.denominator}`"
-        if ind.excluded is not None:
-            definition += f"; loại khỏi mẫu số: `{ind.excluded}`"
-        unit = "%" if ind.unit == "percent" else "số"
-        unit += ", càng thấp càng tốt" if ind.polarity == "lower" else ""
-        row = [
-            ind.id,
-            ind.name_vi,
-            definition,
-            unit,
-            target_text(ind, targets) or "–",
-            f"“{ind.source_vi}” ({ind.section})",
-        ]
-        lines.append("| " + " | ".join(_cell(c) for c in row) + " |")
-    lines += ["", "## Cấp tính và gãy chuỗi", "",
-              "| Mã | Cấp có số liệu | Năm gãy chuỗi | Mô tả |", "|---|---|---|---|"]
-    for ind in cat:
-        breaks = ", ".join(f"{y} ({lab})" for y, lab in zip(ind.break_years, ind.break_labels,
-                                                             strict=True))
-        row = [ind.id, ", ".join(_LEVEL_VI[lv] for lv in ind.levels), breaks or "–",
-               ind.description_vi]
-        lines.append("| " + " | ".join(_cell(c) for c in row) + " |")
-    lines += ["", "## Các lần gãy chuỗi", ""]
-    for year, (label, desc) in sorted(series_breaks(path).items()):
-        lines.append(f"- **{year}** `{label}`: {' '.join(desc.split())}")
-    lines += [
-        "",
-        "## Quy tắc tính",
-        "",
-        "- Toàn tỉnh = tổng tử số / tổng mẫu số của các đảng bộ huyện, thành phố và đảng bộ khối "
-        "có số liệu năm đó; không cộng lại số liệu cấp xã (đã nằm trong huyện).",
-        "- Năm nào có đảng bộ trực thuộc thiếu số liệu, dòng toàn tỉnh vẫn tính từ các đơn vị có "
-        "số liệu nhưng được đánh dấu `partial` (chưa đủ đơn vị); `units_reporting` / "
-        "`units_expected` cho biết bao nhiêu đơn vị.",
-        "- Mẫu số bằng 0: không có giá trị (không phải lỗi).",
-        "- Khoảng tin cậy 95% và 99,8%: tỷ lệ theo Wilson, số đếm theo Byar (chính xác "
-        "Poisson khi dưới 10).",
-        "- Đạt/không đạt so sánh đúng giá trị quan sát với mục tiêu như mục tiêu ghi "
-        "(“trên 84%” là lớn hơn hẳn: đúng 84% là chưa đạt); T5 của từng đảng bộ so với chỉ "
-        "tiêu được giao.",
-        "- Phân tổ (theo loại hình TCCSĐ, địa bàn…) cần số liệu chi tiết nên chưa có trong "
-        "danh mục.",
-        "",
-    ]
-    return "\n".join(lines)
-
-
-def write_catalogue_docs(path: Path | str = DOCS_FILE) -> Path:
-    """Write :func:`catalogue_markdown` to ``docs/indicators.md`` (or ``path``)."""
-    path = Path(path)
-    path.write_text(catalogue_markdown(), encoding="utf-8")
-    return path

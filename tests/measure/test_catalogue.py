@@ -12,13 +12,12 @@ import yaml
 
 from analysis import config, params
 from analysis.measure.catalogue import (
-    catalogue_markdown,
     get_indicator,
     load_catalogue,
     parse_expression,
     summary_count_columns,
-    target_text,
 )
+from analysis.present.catalogue_doc import catalogue_markdown, target_text
 
 EXPECTED_IDS = {
     "T1", "T2", "T3a", "T3b", "T4", "T5", "T6", "T7",
@@ -192,7 +191,8 @@ class TestMarkdown:
         committed = (config.DOCS_DIR / "indicators.md").read_text(encoding="utf-8")
         assert catalogue_markdown() == committed, (
             "docs/indicators.md is stale: run "
-            "`python -c 'from analysis.measure.catalogue import write_catalogue_docs as w; w()'`"
+            "`python -c 'from analysis.present.catalogue_doc import write_catalogue_docs as w; "
+            "w()'`"
         )
 
     def test_every_indicator_has_a_row(self):
