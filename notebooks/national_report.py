@@ -28,7 +28,7 @@ bundle_path: str = ""  # pickled national Review written by the build; empty: co
 # ruff: noqa: E402  (a notebook imports after its parameters cell)
 from IPython.display import display
 
-from analysis.present import national
+from analysis.present import report as national
 
 ctx = national.load_national_context(unit_code, assessment_id, data_path, bundle_path, output_lang)
 

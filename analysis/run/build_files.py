@@ -9,7 +9,7 @@ from pathlib import Path
 
 from analysis.atomic import atomic_write_bytes, atomic_write_text
 from analysis.present.appendix import appendix_specs, write_appendix_xlsx
-from analysis.present.national import write_appendix as write_national_appendix
+from analysis.present.appendix.national import write_national_appendix
 from analysis.run.layout import CACHE_DIR, NATIONAL_DIR, TIMINGS_FILE, unit_slug
 from analysis.run.planning import PlannedReport
 from analysis.textsafe import csv_frame

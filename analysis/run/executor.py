@@ -80,7 +80,7 @@ DEFAULT_PRELOAD: tuple[str, ...] = (
     "analysis.present.report",
     "analysis.present.plots",
     "analysis.present.tables",
-    "analysis.present.sentences",
+    "analysis.present.report.sentences",
     "analysis.present.appendix",
 )
 ENGINE_NAME = "tccsd"

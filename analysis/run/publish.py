@@ -24,7 +24,7 @@ from analysis.present.appendix import (
 )
 from analysis.present.appendix import appendix_specs as province_appendix_specs
 from analysis.present.formats import fmt_date
-from analysis.present.national import appendix_specs as national_appendix_specs
+from analysis.present.appendix.national import national_appendix_specs
 from analysis.reproducible import build_datetime
 from analysis.run.index_page import INDEX_CSS
 from analysis.run.layout import NATIONAL_DIR, unit_slug

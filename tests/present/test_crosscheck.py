@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analysis.present.crosscheck import crosscheck_sentences
+from analysis.present.report.crosscheck import crosscheck_sentences
 
 NAMES = {"viet_yen": "Huyện Việt Yên", "tp_bac_giang": "Thành phố Bắc Giang",
          "son_dong": "Huyện Sơn Động", "luc_ngan": "Huyện Lục Ngạn"}

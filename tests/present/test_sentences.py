@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from analysis.present import labels as L
-from analysis.present.sentences import flag_question, gap_clause, indicator_sentence
+from analysis.present.report.sentences import flag_question, gap_clause, indicator_sentence
 
 T1_NAME = "Tỷ lệ TCCSĐ hoàn thành tốt nhiệm vụ trở lên"
 T5_NAME = "Số đảng viên mới kết nạp"
@@ -303,7 +303,7 @@ class TestLabels:
 
 class TestProjectionMeaningful:
     def test_limits(self):
-        from analysis.present.sentences import projection_meaningful as meaningful
+        from analysis.present.report.sentences import projection_meaningful as meaningful
 
         assert meaningful(91.9, 85.4, 95.7)  # ± 5,2 points
         assert not meaningful(88.0, 43.2, 98.6)  # ± 27,7 points

@@ -7,7 +7,7 @@ import math
 
 import pandas as pd
 
-from analysis.present.sentences import (
+from analysis.present.report.sentences import (
     change_clause,
     indicator_sentence,
     plan_clause,

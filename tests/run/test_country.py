@@ -150,7 +150,7 @@ def test_small_country_build_writes_national_and_province_reports(
 
 
 def test_national_sections_name_every_province(validation, country):
-    from analysis.present import national
+    from analysis.present import report as national
 
     ctx = national.national_context(country.national, NATIONAL, "final")
     units = validation.data.tables["units"]

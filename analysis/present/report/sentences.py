@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+from analysis import params
+from analysis.measure.progress import plan_shares
 from analysis.present import labels as L
 from analysis.present.formats import (
     MISSING,
@@ -207,8 +209,6 @@ def plan_clause(
     Only for a yearly count target with a floor (the progress row's ``plan_share`` is set);
     each year's share is ``100 · value / plan`` (:func:`analysis.measure.progress.plan_shares`).
     """
-    from analysis.measure.progress import plan_shares
-
     total = _get(row, "plan_share")
     target = _get(row, "target_value")
     if unit != "count" or total is None or not target or not yearly_values:
@@ -369,8 +369,6 @@ def projection_meaningful(projected: Any, low: Any, high: Any, unit: str = "perc
     there, so it went beyond the scale); or when it is one value as printed (``99,3%–99,3%``).
     ``projection_meaningful(88.0, 43.2, 98.6)`` → ``False``; ``(91.9, 85.4, 95.7)`` → ``True``.
     """
-    from analysis import params
-
     if any(is_missing(x) for x in (projected, low, high)):
         return False
     projected, low, high = float(projected), float(low), float(high)
