@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from analysis import config, params
+from analysis.data.units import REPORTING_LEVELS
 from analysis.data.validate import validate_input
 from analysis.measure.catalogue import load_catalogue
 from analysis.measure.review import compute_country_review, compute_review, is_country
@@ -44,7 +45,6 @@ __all__ = [
     "per_review",
 ]
 
-REPORTING_LEVELS = ("district", "sector")
 TARGET_SECTION = "Mục tiêu"
 #: The level of the national report's reporting units (and of its total, read as a province's).
 PROVINCE_LEVEL = "province"
@@ -177,8 +177,10 @@ class ReportContext:
     """What every section of one report needs: the Review, the assessment and the unit.
 
     Frames whose name starts with ``unit_`` are filtered for the report's unit (the province
-    on the province report); ``reporting_`` frames hold the district and sector committees.
-    ``*_by_id`` dicts split them by ``indicator_id``.
+    on the province report, the nation on the national one); ``reporting_`` frames hold the
+    district and sector committees (the provinces). ``*_by_id`` dicts split them by
+    ``indicator_id``. ``scope`` (:class:`~analysis.present.report.scope.Scope`) is the kind of
+    report: its sections, their numbers and the words for its reporting units.
     """
 
     review: Review
