@@ -53,7 +53,8 @@ from analysis import config, params
 from analysis.data.validate import validate_input
 from analysis.measure import progress, stats
 from analysis.measure.review import compute_review
-from analysis.present import plots, report, sentences
+from analysis.present import plots, report
+from analysis.present.report import sentences
 
 # %% [markdown]
 # ## Validate the input

@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from analysis import config, params
+from analysis.data import validate
 from analysis.data.units import REPORTING_LEVELS
-from analysis.data.validate import validate_input
 from analysis.measure.catalogue import load_catalogue
 from analysis.measure.review import compute_country_review, compute_review, is_country
 from analysis.present import labels as L
@@ -127,7 +127,7 @@ def load_review(data_path: str = "", bundle_path: str = "") -> Review:
         found = _COMPUTED_CACHE.get(key)
     if found is not None:
         return found
-    validation = validate_input(path)
+    validation = validate.validate_input(path)
     if not validation.ok:
         n_errors = len(validation.errors)
         raise ValueError(
@@ -374,7 +374,7 @@ def _national_review(data_path: str, bundle_path: str) -> Review:
             "Báo cáo toàn quốc cần dữ liệu của nhiều tỉnh: hãy đặt data_path (thư mục hoặc tệp "
             "dữ liệu cả nước) hoặc bundle_path."
         )
-    validation = validate_input(path)
+    validation = validate.validate_input(path)
     if not validation.ok:
         raise ValueError(
             f"Dữ liệu đầu vào “{path.name}” có {fmt_number(len(validation.errors))} lỗi nên chưa "
