@@ -67,4 +67,4 @@ def write_national_appendix(
     """Write the national ``appendix.xlsx`` of one assessment (``publish``: as
     :func:`analysis.run.publish.write_appendices`)."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    return write_appendix_xlsx(appendix_specs(review, assessment_id, publish=publish), out)
+    return write_appendix_xlsx(national_appendix_specs(review, assessment_id, publish=publish), out)
