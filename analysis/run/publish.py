@@ -23,8 +23,8 @@ from analysis.present.appendix import (
     write_appendix_xlsx,
 )
 from analysis.present.appendix import appendix_specs as province_appendix_specs
-from analysis.present.formats import fmt_date
 from analysis.present.appendix.national import national_appendix_specs
+from analysis.present.formats import fmt_date
 from analysis.reproducible import build_datetime
 from analysis.run.index_page import INDEX_CSS
 from analysis.run.layout import NATIONAL_DIR, unit_slug
