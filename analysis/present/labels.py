@@ -18,6 +18,8 @@ import yaml
 from analysis.present.formats import auto_decimals, fmt_number, fmt_percent, is_missing
 
 LABELS_FILE = Path(__file__).with_name("labels_vi.yaml")
+#: The report sections' own words (merged into the ``report:`` block that :func:`text` reads).
+REPORT_LABELS_FILE = Path(__file__).parent / "report" / "labels_vi.yaml"
 
 VERDICTS = (
     "achieved",
@@ -48,6 +50,7 @@ __all__ = [
     "funnel_marker",
     "funnel_word",
     "labels",
+    "phrases",
     "remaining_phrase",
     "series_break_codes",
     "series_break_note",
@@ -72,13 +75,25 @@ def labels() -> dict[str, Any]:
     return yaml.safe_load(LABELS_FILE.read_text(encoding="utf-8"))
 
 
+@cache
+def phrases() -> dict[str, Any]:
+    """The report phrases: ``labels_vi.yaml``'s ``report:`` block and ``report/labels_vi.yaml``
+    (the sections' words), one dict. A block in both files is an error (one home per word)."""
+    merged = dict(labels()["report"])
+    extra = yaml.safe_load(REPORT_LABELS_FILE.read_text(encoding="utf-8")) or {}
+    twice = sorted(set(merged) & set(extra))
+    if twice:
+        raise ValueError(f"report/labels_vi.yaml: {', '.join(twice)} đã có trong labels_vi.yaml")
+    return {**merged, **extra}
+
+
 def text(key: str, **values: Any) -> str:
-    """A report phrase of ``labels_vi.yaml`` (``report:`` block), dotted key, filled in.
+    """A report phrase (:func:`phrases`), dotted key, filled in.
 
     ``text("villages.summary_only", unit="Huyện Lục Ngạn")`` → the phrase with ``{unit}``
     replaced. A missing key raises ``KeyError`` naming it (a typo must not print nothing).
     """
-    node: Any = labels()["report"]
+    node: Any = phrases()
     for part in key.split("."):
         if not isinstance(node, dict) or part not in node:
             raise KeyError(f"labels_vi.yaml: report.{key} không có")

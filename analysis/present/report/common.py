@@ -334,6 +334,9 @@ def series_and_source_notes(ctx: ReportContext, review) -> list[str]:
         }
     )
     return [L.series_break_note(c) + "." for c in breaks] + [
-        f"Dữ liệu đầu vào: {Path(str(review.source_name)).name}; mã kiểm tra (dấu vân tay) "
-        f"{review.fingerprint}. Cùng mã kiểm tra là cùng một bộ số liệu."
+        L.text(
+            "data_notes.notes.source",
+            name=Path(str(review.source_name)).name,
+            fingerprint=review.fingerprint,
+        )
     ]

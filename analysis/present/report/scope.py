@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
+from analysis.present import labels as L
+
 __all__ = [
     "NATIONAL",
     "NATIONAL_SECTIONS",
@@ -24,14 +26,10 @@ __all__ = [
     "Scope",
 ]
 
+#: Every section's title (``report/labels_vi.yaml``, ``sections:``).
 SECTION_TITLES = {
-    "scorecard": "Tóm tắt kết quả thực hiện các mục tiêu",
-    "heat": "So sánh các đơn vị theo từng mục tiêu",
-    "targets": "Kết quả thực hiện từng mục tiêu",
-    "process": "Các chỉ tiêu về nhiệm vụ, giải pháp",
-    "integrity": "Tính hợp lý của kết quả xếp loại chất lượng",
-    "villages": "Thôn, bản chưa có đảng viên và trưởng thôn là đảng viên",
-    "data_notes": "Ghi chú về số liệu và phương pháp",
+    key: L.text(f"sections.{key}")
+    for key in ("scorecard", "heat", "targets", "process", "integrity", "villages", "data_notes")
 }
 UNIT_SECTIONS = ("scorecard", "targets", "process", "integrity", "villages", "data_notes")
 PROVINCE_SECTIONS = (
@@ -60,9 +58,9 @@ class Scope:
     kind: str
     sections: tuple[str, ...]
     titles: Mapping[str, str]
-    member: str = "đơn vị"
-    members: str = "các đơn vị"
-    member_header: str = "Đơn vị"
+    member: str
+    members: str
+    member_header: str
 
     @property
     def is_national(self) -> bool:
@@ -78,13 +76,18 @@ class Scope:
         return f"{number}. {self.titles[key]}" if number else self.titles[key]
 
 
-UNIT = Scope("unit", UNIT_SECTIONS, MappingProxyType(SECTION_TITLES))
-PROVINCE = Scope("province", PROVINCE_SECTIONS, MappingProxyType(SECTION_TITLES))
+def _words(kind: str) -> dict[str, str]:
+    """The words for a report's reporting units (``report/labels_vi.yaml``, ``scope:``)."""
+    return {k: L.text(f"scope.{kind}.{k}") for k in ("member", "members", "member_header")}
+
+
+UNIT = Scope("unit", UNIT_SECTIONS, MappingProxyType(SECTION_TITLES), **_words("province"))
+PROVINCE = Scope(
+    "province", PROVINCE_SECTIONS, MappingProxyType(SECTION_TITLES), **_words("province")
+)
 NATIONAL = Scope(
     "national",
     NATIONAL_SECTIONS,
-    MappingProxyType({**SECTION_TITLES, "heat": "So sánh các tỉnh theo từng mục tiêu"}),
-    member="tỉnh",
-    members="các tỉnh",
-    member_header="Tỉnh",
+    MappingProxyType({**SECTION_TITLES, "heat": L.text("sections.national_heat")}),
+    **_words("national"),
 )

@@ -28,7 +28,7 @@ def trend_figure(ctx: ReportContext, indicator) -> str:
         return _national_trend(ctx, indicator)
     rows = ctx.unit_by_id.get(indicator.id)
     if rows is None or rows.empty:
-        return paragraph("Không có số liệu của đơn vị cho chỉ tiêu này.", "note")
+        return paragraph(L.text("target_block.no_unit_data"), "note")
     province = None if ctx.is_province else ctx.province_by_id.get(indicator.id)
     progress_row = ctx.progress_row(indicator.id)
     projected = progress_row is not None and not is_missing(progress_row.get("projected_value"))
@@ -51,41 +51,46 @@ def trend_figure(ctx: ReportContext, indicator) -> str:
         partial_years=ctx.partial_years,
         height_cm=7.0,
     )
+    beside = (
+        ""
+        if ctx.is_province
+        else L.text("target_block.trend_with_province")
+        if indicator.unit != "count"
+        else L.text("target_block.trend_count_alone")
+    )
     caption = (
-        f"Diễn biến {indicator.id} – {indicator.name_vi}, {ctx.unit_name}"
-        + ("" if ctx.is_province else " và toàn tỉnh" if indicator.unit != "count"
-           else " (trục dọc theo số liệu của đơn vị; toàn tỉnh xem báo cáo toàn tỉnh)")
-        + ": giá trị từng năm với khoảng tin cậy 95%, chỉ tiêu, "
+        L.text("target_block.trend_caption", id=indicator.id, name=indicator.name_vi,
+               unit=ctx.unit_name)
+        + beside
+        + L.text("target_block.trend_what")
         + (
-            f"dự báo đến năm {ctx.target_year}."
+            L.text("target_block.trend_projection", year=ctx.target_year)
             if meaningful or not projected
             else L.text("projection.none_caption", year=ctx.target_year) + "."
         )
     )
-    return figure(fig, f"{indicator.id}: diễn biến theo năm", caption)
+    return figure(fig, L.text("target_block.trend_alt", id=indicator.id), caption)
 
 
 def comparison_figure(ctx: ReportContext, indicator) -> str:
     """Funnel plot (percent) or ranked dot plot (count) of the reporting units."""
-    if ctx.scope.is_national:
-        return _national_comparison(ctx, indicator)
+    members = ctx.scope.members
+    if ctx.scope.is_national and indicator.unit == "percent":
+        return _national_funnel(ctx, indicator)
     highlight = None if ctx.is_province else ctx.unit_code
     latest = ctx.latest_year
     parts = []
     if indicator.unit == "percent":
         funnel = ctx.funnels_by_id.get(indicator.id)
         if funnel is None or funnel.empty:
-            return paragraph("Không đủ số liệu để so sánh các đơn vị.", "note")
+            return paragraph(L.text("target_block.no_comparison", members=members), "note")
         # the funnel is the same in every unit's report but for the highlight: drawn once
         png = plots.funnel_png(
             funnel, ctx.unit_names, highlight=highlight, height_cm=9.0, dpi=CHART_DPI
         )
-        caption = (
-            f"So sánh các đơn vị năm {latest} (biểu đồ phễu): mỗi điểm là một đơn vị, trục "
-            "ngang là số được đánh giá; điểm nằm ngoài đường giới hạn 95% hoặc 99,8% khác toàn "
-            "tỉnh nhiều hơn mức có thể do quy mô nhỏ."
-        )
-        parts.append(figure_png(png, f"{indicator.id}: so sánh các đơn vị", caption))
+        caption = L.text("target_block.funnel_caption", year=latest)
+        alt = L.text("target_block.funnel_alt", id=indicator.id, members=members)
+        parts.append(figure_png(png, alt, caption))
         if highlight is not None:
             mine = funnel.loc[funnel["unit_code"] == highlight]
             if not mine.empty:
@@ -93,28 +98,40 @@ def comparison_figure(ctx: ReportContext, indicator) -> str:
                 word = L.funnel_word(value_of(row, "assessment"), indicator.polarity)
                 parts.append(
                     paragraph(
-                        f"Năm {latest}, {ctx.unit_name} đạt {fmt_percent(row['value'])}, toàn "
-                        f"tỉnh {fmt_percent(row['baseline'])}: {word.lower()}."
+                        L.text(
+                            "target_block.funnel_unit",
+                            year=latest,
+                            unit=ctx.unit_name,
+                            value=fmt_percent(row["value"]),
+                            province=fmt_percent(row["baseline"]),
+                            word=word.lower(),
+                        )
                         if word != L.labels()["funnel"]["not_assessable"]
-                        else f"Năm {latest}: không đủ số liệu để so sánh {ctx.unit_name} với "
-                        "toàn tỉnh.",
+                        else L.text("target_block.funnel_unit_none", year=latest,
+                                    unit=ctx.unit_name)
                     )
                 )
         return "\n".join(parts)
     rows = comparison_rows(ctx, indicator.id)
     if rows.empty:
-        return paragraph("Không đủ số liệu để so sánh các đơn vị.", "note")
+        return paragraph(L.text("target_block.no_comparison", members=members), "note")
+    # no baseline: a national count is the sum over the provinces, not a level a province is
+    # compared with (as a province's count is not a level for its districts)
     fig = plots.ranked_dot_plot(
         rows[["unit_code", "value", "lower_95", "upper_95", "unit"]],
         highlight=highlight,
         unit_names=ctx.unit_names,
     )
     noun = L.count_noun(indicator.id)
-    caption = (
-        f"Xếp hạng các đơn vị năm {latest} theo {indicator.name_vi[0].lower()}"
-        f"{indicator.name_vi[1:]}" + (f" ({noun})" if noun else "") + ", với khoảng tin cậy 95%."
+    caption = L.text(
+        "target_block.ranking_caption",
+        members=members,
+        year=latest,
+        name=indicator.name_vi[0].lower() + indicator.name_vi[1:],
+        noun=f" ({noun})" if noun else "",
     )
-    return figure(fig, f"{indicator.id}: xếp hạng các đơn vị", caption)
+    alt = L.text("target_block.ranking_alt", id=indicator.id, members=members)
+    return figure(fig, alt, caption)
 
 
 def tile_map(ctx: ReportContext, indicator) -> str:
@@ -126,9 +143,7 @@ def tile_map(ctx: ReportContext, indicator) -> str:
     # (country builds, synthetic data) would get an empty or wrong map
     if str(layout.get("province", "")) != str(ctx.review.province_code):
         return paragraph(
-            f"Chưa có sơ đồ vị trí các đơn vị của {ctx.review.province_name} nên báo cáo "
-            "không có bản đồ ô.",
-            "note",
+            L.text("target_block.tiles_missing", province=ctx.review.province_name), "note"
         )
     verdicts = ctx.reporting_progress_by_id.get(indicator.id)
     fmt = fmt_percent if indicator.unit == "percent" else fmt_number
@@ -139,12 +154,8 @@ def tile_map(ctx: ReportContext, indicator) -> str:
         unit_names=ctx.unit_names,
         value_fmt=fmt,
     )
-    caption = (
-        f"Bản đồ ô: mỗi ô là một đơn vị đặt gần đúng vị trí trên địa bàn tỉnh (các đảng bộ "
-        f"khối, lực lượng vũ trang ở hàng riêng), ghi giá trị năm {ctx.latest_year} và tô màu "
-        "theo kết quả đánh giá."
-    )
-    return figure(fig, f"{indicator.id}: bản đồ các đơn vị", caption)
+    caption = L.text("target_block.tiles_caption", year=ctx.latest_year)
+    return figure(fig, L.text("target_block.tiles_alt", id=indicator.id), caption)
 
 
 def _relabel(fig, old: str, new: str):
@@ -160,9 +171,10 @@ def _relabel(fig, old: str, new: str):
 
 
 def _national_trend(ctx: ReportContext, indicator) -> str:
+    """The national total's trend (no province beside it, no part year marked)."""
     rows = ctx.unit_by_id.get(indicator.id)
     if rows is None or rows.empty:
-        return paragraph("Không có số liệu toàn quốc cho chỉ tiêu này.", "note")
+        return paragraph(L.text("target_block.no_national_data"), "note")
     fig = plots.trend_chart(
         rows,
         progress_row=ctx.progress_row(indicator.id),
@@ -170,49 +182,33 @@ def _national_trend(ctx: ReportContext, indicator) -> str:
         unit_label=ctx.unit_name,
         height_cm=7.0,
     )
-    caption = (
-        f"Diễn biến {indicator.id} – {indicator.name_vi}, {ctx.unit_name.lower()}: giá trị "
-        "từng năm với khoảng tin cậy 95%, chỉ tiêu, dự báo đến năm "
-        f"{ctx.target_year}."
+    caption = L.text(
+        "target_block.national_trend_caption",
+        id=indicator.id,
+        name=indicator.name_vi,
+        total=ctx.unit_name.lower(),
+        year=ctx.target_year,
     )
-    return figure(fig, f"{indicator.id}: diễn biến theo năm", caption)
+    return figure(fig, L.text("target_block.trend_alt", id=indicator.id), caption)
 
 
-def _national_comparison(ctx: ReportContext, indicator) -> str:
-    """Funnel plot (percent) or ranked dot plot (count) of the provinces."""
-    latest = ctx.latest_year
-    total_word = L.labels()["province_total"]
-    if indicator.unit == "percent":
-        funnel = ctx.funnels_by_id.get(indicator.id)
-        if funnel is None or funnel.empty:
-            return paragraph("Không đủ số liệu để so sánh các tỉnh.", "note")
-        # the provinces' rows are of level "province", which the funnel plot leaves out as
-        # the total of a province report: pass them without their level
-        fig = plots.funnel_plot(
-            funnel.drop(columns=["level"], errors="ignore"),
-            ctx.unit_names,
-            highlight=None,
-            height_cm=9.0,
-        )
-        caption = (
-            f"So sánh các tỉnh năm {latest} (biểu đồ phễu): mỗi điểm là một tỉnh, trục ngang "
-            "là số được đánh giá; điểm nằm ngoài đường giới hạn 95% hoặc 99,8% khác "
-            f"{ctx.unit_name.lower()} nhiều hơn mức có thể do quy mô nhỏ."
-        )
-        fig = _relabel(fig, total_word, ctx.unit_name)
-        return figure(fig, f"{indicator.id}: so sánh các tỉnh", caption)
-    rows = comparison_rows(ctx, indicator.id)
-    if rows.empty:
-        return paragraph("Không đủ số liệu để so sánh các tỉnh.", "note")
-    # as on the province report, no baseline: a national count is the sum over the provinces,
-    # not a level a province is compared with
-    fig = plots.ranked_dot_plot(
-        rows[["unit_code", "value", "lower_95", "upper_95", "unit"]],
-        unit_names=ctx.unit_names,
+def _national_funnel(ctx: ReportContext, indicator) -> str:
+    """The provinces on a funnel plot whose baseline is the nation."""
+    members = ctx.scope.members
+    funnel = ctx.funnels_by_id.get(indicator.id)
+    if funnel is None or funnel.empty:
+        return paragraph(L.text("target_block.no_comparison", members=members), "note")
+    # the provinces' rows are of level "province", which the funnel plot leaves out as
+    # the total of a province report: pass them without their level
+    fig = plots.funnel_plot(
+        funnel.drop(columns=["level"], errors="ignore"),
+        ctx.unit_names,
+        highlight=None,
+        height_cm=9.0,
     )
-    noun = L.count_noun(indicator.id)
-    caption = (
-        f"Xếp hạng các tỉnh năm {latest} theo {indicator.name_vi[0].lower()}"
-        f"{indicator.name_vi[1:]}" + (f" ({noun})" if noun else "") + ", với khoảng tin cậy 95%."
+    caption = L.text(
+        "target_block.national_funnel_caption", year=ctx.latest_year, total=ctx.unit_name.lower()
     )
-    return figure(fig, f"{indicator.id}: xếp hạng các tỉnh", caption)
+    fig = _relabel(fig, L.labels()["province_total"], ctx.unit_name)
+    alt = L.text("target_block.funnel_alt", id=indicator.id, members=members)
+    return figure(fig, alt, caption)

@@ -13,17 +13,8 @@ from analysis.present.report.common import indicator_row
 from analysis.present.report.context import ReportContext
 from analysis.present.report.render import esc, html_table, paragraph
 
-__all__ = ["VILLAGE_CHANGES", "change_tables", "heads_table", "village_table"]
+__all__ = ["change_tables", "heads_table", "village_table"]
 
-
-VILLAGE_CHANGES = {
-    "gained_member": "Đã có đảng viên (kết nạp hoặc chuyển đến)",
-    "merged_away": "Sáp nhập vào thôn khác",
-    "rewhitened": "“Tái trắng” (đã có đảng viên rồi lại không còn)",
-    "still_without": "Vẫn chưa có đảng viên",
-    "became_empty": "Mới trở thành thôn chưa có đảng viên",
-    "missing": "Không có số liệu năm cuối",
-}
 
 MAX_VILLAGE_ROWS = 60
 
@@ -78,12 +69,13 @@ def change_tables(ctx: ReportContext, changes: pd.DataFrame, communes: dict[str,
     names = ctx.unit_names
     latest = ctx.latest_year
     counts = changes["change"].value_counts()
-    order = [c for c in VILLAGE_CHANGES if c in counts.index]
-    order += sorted(c for c in counts.index if c not in VILLAGE_CHANGES)
+    changes_vi = L.phrases()["village_changes"]
+    order = [c for c in changes_vi if c in counts.index]
+    order += sorted(c for c in counts.index if c not in changes_vi)
     summary = pd.DataFrame(
         {
             "Tình hình đến năm " + str(latest): [
-                html.escape(VILLAGE_CHANGES.get(c, str(c))) for c in order
+                html.escape(changes_vi.get(c, str(c))) for c in order
             ],
             "Số thôn": [html.escape(fmt_number(int(counts[c]))) for c in order],
         }
@@ -111,7 +103,7 @@ def change_tables(ctx: ReportContext, changes: pd.DataFrame, communes: dict[str,
                 "Xã, phường, thị trấn": esc(communes.get(row.commune_code, row.commune_code)),
                 f"Đảng viên năm {ctx.baseline_year}": html.escape(fmt_number(row.members_from)),
                 f"Đảng viên năm {latest}": html.escape(fmt_number(row.members_to)),
-                "Tình hình": html.escape(VILLAGE_CHANGES.get(str(row.change), str(row.change))),
+                "Tình hình": html.escape(changes_vi.get(str(row.change), str(row.change))),
                 "Ghi chú": html.escape(note),
             }
         )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import html
 from typing import TYPE_CHECKING
 
+from analysis.present import labels as L
 from analysis.present.appendix import appendix_html, appendix_specs
 from analysis.present.appendix.html import report_appendix_html
 from analysis.present.appendix.national import NATIONAL_TOTAL_LABEL, national_appendix_specs
@@ -91,5 +93,5 @@ def appendix_section(ctx: ReportContext) -> HTML:
     intro = paragraph(_intro(ctx))
     return as_html(
         '<section class="tccsd-report tccsd-section tccsd-appendices" id="muc-phu-luc">\n'
-        f"<h2>Phụ lục</h2>\n{intro}\n{body}\n</section>"
+        f"<h2>{html.escape(L.text('sections.appendix'))}</h2>\n{intro}\n{body}\n</section>"
     )

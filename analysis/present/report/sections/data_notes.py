@@ -24,27 +24,26 @@ if TYPE_CHECKING:  # pragma: no cover
     from IPython.display import HTML
 
 
-__all__ = ["COMPLETENESS_WORDS", "data_notes_section"]
+__all__ = ["data_notes_section"]
 
 
-COMPLETENESS_WORDS = {
-    "detail": "Chi tiết từng TCCSĐ",
-    "summary": "Số liệu tổng hợp",
-    "missing": "Thiếu số liệu",
-}
+def _completeness_words() -> dict[str, str]:
+    """Where a unit-year's figures came from, in words (``data_notes.completeness_words``)."""
+    return dict(L.phrases()["data_notes"]["completeness_words"])
+
 
 COMPLETENESS_COLOURS = {"detail": "#D9F0E8", "summary": "#E8F1FA", "missing": "#F8D9C5"}
 
-SEVERITY_WORDS = {"error": "Lỗi", "warning": "Cảnh báo", "info": "Thông tin"}
 
 MAX_FINDINGS = 30
 
 
 def _completeness(ctx: ReportContext) -> str:
+    words = _completeness_words()
     comp = ctx.review.completeness
     years = list(ctx.part.years)
     if comp is None or comp.empty:
-        return paragraph("Không có bảng mức độ đầy đủ của số liệu.", "note")
+        return paragraph(L.text("data_notes.completeness_none"), "note")
     comp = comp.loc[comp["year"].isin(years)]
     codes = list(ctx.reporting_names) if ctx.is_province else [ctx.unit_code]
     status = {(str(r.unit_code), int(r.year)): str(r.status) for r in comp.itertuples()}
@@ -55,7 +54,7 @@ def _completeness(ctx: ReportContext) -> str:
         for year in years:
             s = status.get((code, year), "missing")
             label = str(year) + ("*" if year in ctx.partial_years else "")
-            record[label] = html.escape(COMPLETENESS_WORDS.get(s, s))
+            record[label] = html.escape(words.get(s, s))
             style[label] = f"background-color:{COMPLETENESS_COLOURS.get(s, '#FFFFFF')};"
         records.append(record)
         styles.append(style)
@@ -64,7 +63,7 @@ def _completeness(ctx: ReportContext) -> str:
     return html_table(
         frame,
         f"completeness_{ctx.unit_code}",
-        ctx.table_title("data_notes", f"Mức độ đầy đủ của số liệu theo năm – {ctx.unit_name}"),
+        ctx.table_title("data_notes", L.text("data_notes.completeness_table", unit=ctx.unit_name)),
         centre=list(frame.columns[1:]),
         css="avoid-break",
         cell_css=css,
@@ -72,6 +71,7 @@ def _completeness(ctx: ReportContext) -> str:
 
 
 def _findings(ctx: ReportContext) -> str:
+    severity = L.phrases()["data_notes"]["severity"]
     findings = ctx.review.findings
     if findings is None or findings.empty:
         return paragraph("Khi kiểm tra dữ liệu không có cảnh báo nào.")
@@ -92,7 +92,7 @@ def _findings(ctx: ReportContext) -> str:
         if not is_missing(row.row):
             where.append(f"dòng {fmt_number(row.row)}")
         record = {
-            "Mức": html.escape(SEVERITY_WORDS.get(str(row.severity), str(row.severity))),
+            "Mức": html.escape(severity.get(str(row.severity), str(row.severity))),
             "Năm": esc(int(row.year)) if not is_missing(row.year) else MISSING,
         }
         if ctx.is_province:
@@ -151,6 +151,7 @@ def _partial_share(ctx: ReportContext) -> str:
 
 def _coverage(ctx: ReportContext) -> str:
     """Per province: reporting units and how many unit-years came as detail, summary, none."""
+    words = _completeness_words()
     completeness = ctx.review.completeness
     if completeness is None or completeness.empty or "unit_code" not in completeness.columns:
         return paragraph("Không có thông tin về mức độ đầy đủ của số liệu.", "note")
@@ -166,7 +167,7 @@ def _coverage(ctx: ReportContext) -> str:
                 "Số đơn vị": fmt_number(rows["unit_code"].nunique()),
                 **{
                     word: fmt_number(int(counts.get(status, 0)))
-                    for status, word in COMPLETENESS_WORDS.items()
+                    for status, word in words.items()
                 },
             }
         )
@@ -174,7 +175,7 @@ def _coverage(ctx: ReportContext) -> str:
         pd.DataFrame(records),
         "national_coverage",
         "Số đơn vị – năm theo nguồn số liệu",
-        numeric=["Số đơn vị", *COMPLETENESS_WORDS.values()],
+        numeric=["Số đơn vị", *words.values()],
     )
 
 
@@ -200,44 +201,30 @@ def _findings_by_province(ctx: ReportContext) -> str:
 
 
 def _methods(ctx: ReportContext) -> list[str]:
+    verdicts = L.text(
+        "data_notes.methods.verdicts", baseline=ctx.baseline_year, target_year=ctx.target_year
+    )
     if not ctx.scope.is_national:
-        return [
-            "Các chỉ tiêu được tính từ số liệu báo cáo của các đơn vị theo danh mục chỉ tiêu của "
-            "Nghị quyết; tỷ lệ của toàn tỉnh tính từ tổng tử số và tổng mẫu số của các đơn vị, "
-            "không phải trung bình cộng các tỷ lệ.",
-            "Số liệu là số liệu toàn bộ (không phải số liệu mẫu), nên khoảng tin cậy 95% chỉ "
-            "dùng để so sánh các đơn vị có quy mô khác nhau và để đọc mức thay đổi qua các năm, "
-            "không dùng để hiệu chỉnh kết quả.",
-            _verdict_method(ctx),
-        ]
+        return [L.text("data_notes.methods.totals"), L.text("data_notes.methods.census"), verdicts]
     total = ctx.unit_name.lower()
     count_targets = [
         i.id for i in ctx.indicator_list(targets=True) if i.unit == "count" and i.target_ref
     ]
+    targets = L.text("data_notes.methods.national_targets")
+    if count_targets:
+        targets += L.text(
+            "data_notes.methods.national_count_targets", total=total, ids=", ".join(count_targets)
+        )
     return [
-        "Số liệu của mỗi tỉnh là tổng tử số và tổng mẫu số của các đơn vị trực thuộc tỉnh; số "
-        f"liệu {total} là tổng tử số và tổng mẫu số của {fmt_number(len(ctx.reporting_names))} "
-        "tỉnh, không phải trung bình cộng các tỷ lệ.",
-        "Chỉ tiêu của Nghị quyết được áp dụng như nhau cho mọi tỉnh (params/targets.yaml là "
-        "chỉ tiêu của một tỉnh; chỉ tiêu giao cho từng huyện không áp dụng cho các tỉnh khác)."
-        + (
-            f" Với {total}, chỉ tiêu tỷ lệ giữ nguyên; chỉ tiêu về số lượng "
-            f"({', '.join(count_targets)}) là tổng chỉ tiêu của các tỉnh."
-            if count_targets
-            else ""
+        L.text(
+            "data_notes.methods.national_totals",
+            total=total,
+            count=fmt_number(len(ctx.reporting_names)),
         ),
-        "Số liệu là số liệu toàn bộ (không phải số liệu mẫu), nên khoảng tin cậy 95% chỉ dùng "
-        "để so sánh các tỉnh có quy mô khác nhau và để đọc mức thay đổi qua các năm.",
-        _verdict_method(ctx),
+        targets,
+        L.text("data_notes.methods.national_census"),
+        verdicts,
     ]
-
-
-def _verdict_method(ctx: ReportContext) -> str:
-    return (
-        f"Kết quả đánh giá so sánh giá trị năm mới nhất với năm gốc {ctx.baseline_year} và với "
-        f"chỉ tiêu; dự báo đến năm {ctx.target_year} kéo dài xu hướng của các năm đã có số "
-        "liệu."
-    )
 
 
 def _notes(ctx: ReportContext) -> list[str]:
@@ -246,21 +233,20 @@ def _notes(ctx: ReportContext) -> list[str]:
     notes = []
     if ctx.scope.is_national:
         notes += [
-            "Báo cáo toàn quốc không có bản đồ ô: dữ liệu và tham số không có vị trí của các "
-            "tỉnh (params/units.yaml chỉ xếp các đơn vị trong một tỉnh); thứ tự các tỉnh trong "
-            "các bảng là thứ tự mã tỉnh.",
-            "Tính hợp lý của kết quả xếp loại và thôn chưa có đảng viên được đánh giá trong báo "
-            "cáo của từng tỉnh (mô hình và so sánh trong phạm vi một tỉnh), không tổng hợp ở "
-            "đây.",
+            L.text("data_notes.notes.national_no_tiles"),
+            L.text("data_notes.notes.national_not_here"),
         ]
     if ctx.partial_years:
         final = ctx.assessment_id == "final" and not ctx.scope.is_national
+        moment = L.text(f"data_notes.notes.moment_{'final' if final else 'midterm'}")
         notes.append(
-            f"Số liệu năm {years_text(ctx.partial_years)} mới có đến thời điểm "
-            f"{'tổng kết' if final else 'đánh giá'}, chưa đủ cả năm: "
-            "được trình bày để tham khảo (đánh dấu *), không dùng để đánh giá tiến độ."
+            L.text("data_notes.notes.partial", years=years_text(ctx.partial_years), moment=moment)
         )
     return notes + series_and_source_notes(ctx, ctx.review)
+
+
+def _heading(text: str) -> str:
+    return f"<h3>{html.escape(text)}</h3>"
 
 
 def data_notes_section(ctx: ReportContext) -> HTML:
@@ -270,24 +256,17 @@ def data_notes_section(ctx: ReportContext) -> HTML:
     internal and keep every number: publish mode writes the appendix documents only, see
     :mod:`analysis.run.publish`.)"""
     national = ctx.scope.is_national
-    parts = ["<h3>Mức độ đầy đủ của số liệu</h3>"]
+    parts = [_heading(L.text("data_notes.completeness_title"))]
     if national:
         parts.append(_coverage(ctx))
     else:
         parts.append(_completeness(ctx))
-        parts.append(
-            paragraph(
-                "“Chi tiết từng TCCSĐ”: số liệu được cộng từ từng tổ chức cơ sở đảng, thôn, bản; "
-                "“Số liệu tổng hợp”: chỉ có số tổng hợp của đơn vị; “Thiếu số liệu”: đơn vị "
-                "không báo cáo năm đó.",
-                "note",
-            )
-        )
+        parts.append(paragraph(L.text("data_notes.completeness_note"), "note"))
         parts.append(report_crosscheck(ctx))  # summary vs detail: "khớp" or the differences
-    parts.append("<h3>Cảnh báo khi kiểm tra dữ liệu</h3>")
+    parts.append(_heading(L.text("data_notes.findings_title")))
     parts.append(_findings_by_province(ctx) if national else _findings(ctx))
-    parts.append("<h3>Phương pháp</h3>")
+    parts.append(_heading(L.text("data_notes.methods_title")))
     parts.append(" ".join(paragraph(m) for m in _methods(ctx)))
-    parts.append("<h3>Ghi chú khác</h3>")
+    parts.append(_heading(L.text("data_notes.notes_title")))
     parts.append(bullets(_notes(ctx), "notes"))
     return section_html(ctx, "data_notes", "\n".join(parts))

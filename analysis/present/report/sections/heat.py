@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from analysis.present import labels as L
 from analysis.present.report.context import ReportContext
 from analysis.present.report.render import paragraph, section_html, styled
 from analysis.present.tables import heat_table
@@ -23,16 +24,12 @@ def heat_table_section(ctx: ReportContext) -> HTML:
     names = dict(ctx.reporting_names)
     names[ctx.review.province_code] = ctx.total_name
     progress = ctx.part.progress.loc[ctx.part.progress["unit_code"].isin(list(names))]
-    intro = (
-        f"Mỗi ô là giá trị năm mới nhất của {scope.member}, tô màu và đánh dấu theo kết quả "
-        "đánh giá tiến độ (cách đọc ở mục 1); ô “–” là chỉ tiêu không áp dụng hoặc không có "
-        "số liệu."
-    )
+    intro = L.text("heat.intro", member=scope.member)
     if scope.is_national:
-        intro += f" Dòng cuối là {ctx.unit_name.lower()}."
+        intro += L.text("heat.last_row", total=ctx.unit_name.lower())
     parts = [paragraph(intro)]
     if progress.empty:
-        parts.append(paragraph(f"Không có kết quả đánh giá của {scope.members}.", "note"))
+        parts.append(paragraph(L.text("heat.empty", members=scope.members), "note"))
     else:
         styler = heat_table(
             progress,
@@ -43,8 +40,8 @@ def heat_table_section(ctx: ReportContext) -> HTML:
             expected_year=None if scope.is_national else ctx.latest_year,
             title_vi=ctx.table_title(
                 "heat",
-                f"Kết quả các mục tiêu theo {scope.member} – {ctx.unit_name}"
-                + (f" (số liệu đến năm {ctx.latest_year})" if ctx.latest_year else ""),
+                L.text("heat.table", member=scope.member, unit=ctx.unit_name)
+                + (L.text("heat.up_to", year=ctx.latest_year) if ctx.latest_year else ""),
             ),
         )
         parts.append(styled(styler, wide="tbl-heat"))

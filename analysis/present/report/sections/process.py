@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from analysis.present import labels as L
 from analysis.present import plots
 from analysis.present.report.context import ReportContext
 from analysis.present.report.render import figure, paragraph, section_html, styled
@@ -41,15 +42,9 @@ def process_section(ctx: ReportContext) -> HTML:
     indicators = ctx.indicator_list(targets=False)
     ids = [i.id for i in indicators if ctx.applies(i) and i.id in ctx.unit_by_id]
     skipped = [i.id for i in indicators if not ctx.applies(i)]
-    parts = [
-        paragraph(
-            "Các chỉ tiêu theo dõi việc thực hiện nhiệm vụ, giải pháp của Nghị quyết. Mũi tên "
-            "chỉ xu hướng của chuỗi số liệu qua các năm: màu xanh là thay đổi theo hướng tốt, "
-            "màu cam là theo hướng chưa tốt, màu xám là không đổi."
-        )
-    ]
+    parts = [paragraph(L.text("process.intro"))]
     if not ids:
-        parts.append(paragraph("Không có số liệu các chỉ tiêu nhiệm vụ, giải pháp.", "note"))
+        parts.append(paragraph(L.text("process.empty"), "note"))
         return section_html(ctx, "process", "\n".join(parts))
     trends = _trend_progress(ctx)
     styler = process_table(
@@ -58,11 +53,12 @@ def process_section(ctx: ReportContext) -> HTML:
         ctx.unit_code,
         years=ctx.part.years,
         indicator_ids=ids,
-        title_vi=ctx.table_title("process", f"Các chỉ tiêu nhiệm vụ, giải pháp – {ctx.unit_name}"),
+        title_vi=ctx.table_title("process", L.text("process.table", unit=ctx.unit_name)),
     )
     parts.append(styled(styler, "long"))
     if skipped:
-        parts.append(paragraph(f"Không áp dụng cho {ctx.unit_name}: {', '.join(skipped)}.", "note"))
+        skipped_text = L.text("process.skipped", unit=ctx.unit_name, ids=", ".join(skipped))
+        parts.append(paragraph(skipped_text, "note"))
     fig = plots.small_multiples(
         ctx.unit_indicators,
         ids,
@@ -71,11 +67,6 @@ def process_section(ctx: ReportContext) -> HTML:
         ncols=4,
     )
     parts.append(
-        figure(
-            fig,
-            "Diễn biến các chỉ tiêu nhiệm vụ, giải pháp",
-            "Diễn biến từng chỉ tiêu nhiệm vụ, giải pháp (mỗi ô một chỉ tiêu; số màu xám là giá "
-            "trị năm đầu, số in đậm là giá trị năm mới nhất, mũi tên là xu hướng).",
-        )
+        figure(fig, L.text("process.chart_alt"), L.text("process.chart_caption"))
     )
     return section_html(ctx, "process", "\n".join(parts))

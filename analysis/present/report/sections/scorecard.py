@@ -17,27 +17,17 @@ if TYPE_CHECKING:  # pragma: no cover
     from IPython.display import HTML
 
 
-__all__ = ["VERDICT_MEANINGS", "scorecard_section"]
+__all__ = ["scorecard_section", "verdict_meaning"]
 
-# Words the reports print that no other module holds yet (candidates for labels_vi.yaml).
-
-
-# Words the reports print that no other module holds yet (candidates for labels_vi.yaml).
-VERDICT_MEANINGS = {
-    "achieved": "giá trị năm mới nhất đạt chỉ tiêu (chỉ tiêu hằng năm: đạt tất cả các năm).",
-    "not_achieved": "chỉ tiêu hằng năm có năm chưa đạt, dù năm mới nhất đạt: chỉ tiêu hằng năm "
-    "chỉ được coi là đạt khi năm nào cũng đạt.",
-    "on_track": "chưa đạt nhưng tốc độ thay đổi từ năm gốc đủ để đạt chỉ tiêu đúng hạn.",
-    "needs_acceleration": "thay đổi đúng hướng nhưng chậm hơn mức cần để đạt chỉ tiêu đúng hạn.",
-    "moving_away": "thay đổi ngược hướng chỉ tiêu so với năm gốc.",
-    "not_assessable": "thiếu số liệu năm gốc hoặc các năm sau năm gốc.",
-}
+def verdict_meaning(code: str) -> str:
+    """What a verdict means, as the legend under the scorecard says it."""
+    return L.text(f"verdict_meanings.{code}")
 
 
 def _verdict_legend(verdicts: list[str] | None = None) -> str:
     items = []
     for code in verdicts or L.VERDICTS:
-        items.append(f"<li>{L.verdict_badge_html(code)} {html.escape(VERDICT_MEANINGS[code])}</li>")
+        items.append(f"<li>{L.verdict_badge_html(code)} {html.escape(verdict_meaning(code))}</li>")
     return '<ul class="verdict-legend">' + "".join(items) + "</ul>"
 
 
@@ -54,20 +44,22 @@ def scorecard_section(ctx: ReportContext) -> HTML:
     own = ctx.unit_latest_year
     older = own is not None and latest is not None and own < latest
     summary = (
-        f"Đánh giá {len(ids)} chỉ tiêu mục tiêu của Nghị quyết đối với {ctx.unit_name}"
-        + (f", số liệu đến năm {latest}" if latest and not older else "")
+        L.text("scorecard.lead", count=len(ids), unit=ctx.unit_name)
+        + (L.text("scorecard.up_to", year=latest) if latest and not older else "")
         + (
-            f", {latest_year_note(own)} (đơn vị chưa có số liệu năm {latest}, các chỉ tiêu "
-            f"được đánh giá theo số liệu năm {own})"
+            L.text("scorecard.older", note=latest_year_note(own), latest=latest, own=own)
             if older
             else ""
         )
-        + f", so với năm gốc {ctx.baseline_year}: "
-        + "; ".join(f"{n} chỉ tiêu “{L.verdict_word(v)}”" for v, n in counts)
+        + L.text("scorecard.against", baseline=ctx.baseline_year)
+        + "; ".join(
+            L.text("scorecard.verdict_count", count=n, verdict=L.verdict_word(v))
+            for v, n in counts
+        )
         + "."
     )
     if not ids:
-        summary = f"Không có chỉ tiêu mục tiêu nào của Nghị quyết tính cho {ctx.unit_name}."
+        summary = L.text("scorecard.none", unit=ctx.unit_name)
     parts.append(paragraph(summary))
     styler = scorecard_table(
         ctx.indicators,
@@ -76,7 +68,7 @@ def scorecard_section(ctx: ReportContext) -> HTML:
         ctx.part.years,
         indicator_ids=ids,
         baseline_year=ctx.baseline_year,
-        title_vi=ctx.table_title("scorecard", f"Kết quả thực hiện các mục tiêu – {ctx.unit_name}"),
+        title_vi=ctx.table_title("scorecard", L.text("scorecard.table", unit=ctx.unit_name)),
     )
     parts.append(styled(styler))
     skipped = [i for i in targets if not ctx.applies(i)]
@@ -84,8 +76,12 @@ def scorecard_section(ctx: ReportContext) -> HTML:
         same = [i.id for i in skipped if level_phrase(i) == phrase]
         parts.append(
             paragraph(
-                f"{'Các chỉ tiêu' if len(same) > 1 else 'Chỉ tiêu'} {', '.join(same)} không áp "
-                f"dụng cho {ctx.unit_name} (chỉ tính cho {phrase}).",
+                L.text(
+                    "scorecard.skipped_many" if len(same) > 1 else "scorecard.skipped_one",
+                    ids=", ".join(same),
+                    unit=ctx.unit_name,
+                    levels=phrase,
+                ),
                 "note",
             )
         )
@@ -97,8 +93,8 @@ def scorecard_section(ctx: ReportContext) -> HTML:
             f"{t} {caveat}" if i.id in rating else t
             for i, t in zip(applicable, sentences, strict=True)
         ]
-    parts.append("<h3>Nhận định từng chỉ tiêu</h3>")
+    parts.append(f"<h3>{html.escape(L.text('scorecard.sentences_title'))}</h3>")
     parts.append(bullets(sentences, "sentences"))
-    parts.append("<h3>Cách đọc kết quả đánh giá</h3>")
+    parts.append(f"<h3>{html.escape(L.text('scorecard.legend_title'))}</h3>")
     parts.append(_verdict_legend())
     return section_html(ctx, "scorecard", "\n".join(parts))

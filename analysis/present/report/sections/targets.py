@@ -150,16 +150,10 @@ def target_sections(ctx: ReportContext) -> HTML:
     and the rating caveats; on the national report the provinces ranked."""
     national = ctx.scope.is_national
     if national:
-        intro = (
-            "Mỗi mục tiêu gồm: nhận định, biểu đồ diễn biến toàn quốc theo năm (khoảng tin cậy "
-            f"95%, chỉ tiêu, dự báo đến năm {ctx.target_year}, mốc thay đổi cách xếp loại năm "
-            "2018), so sánh và xếp hạng các tỉnh."
-        )
+        intro = L.text("target_block.national_intro", year=ctx.target_year)
     else:
-        intro = (
-            "Mỗi mục tiêu gồm: nhận định, biểu đồ diễn biến theo năm (khoảng tin cậy 95%, chỉ "
-            f"tiêu, dự báo đến năm {ctx.target_year}, mốc thay đổi cách xếp loại năm 2018) và "
-            "so sánh giữa các đơn vị. " + L.text("targets.funnel_similar_explained")
+        intro = L.text("target_block.intro", year=ctx.target_year) + L.text(
+            "targets.funnel_similar_explained"
         )
     parts = [paragraph(intro)]
     rating = params.plan().get("rating_targets") or []

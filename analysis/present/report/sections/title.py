@@ -24,17 +24,19 @@ __all__ = ["title_page"]
 def _contents(ctx: ReportContext) -> str:
     """The list of sections: linked (the PDF adds page numbers, report.css) on a province's
     reports, a plain numbered list on the national one."""
+    appendix = html.escape(L.text("sections.appendix"))
+    contents = html.escape(L.text("title_page.contents"))
     if ctx.scope.is_national:
         toc = "".join(f"<li>{html.escape(ctx.scope.titles[k])}</li>" for k in ctx.scope.sections)
-        toc += "<li>Phụ lục</li>"
-        return f'<div class="tp-toc"><strong>Nội dung</strong><ol>{toc}</ol></div>'
+        toc += f"<li>{appendix}</li>"
+        return f'<div class="tp-toc"><strong>{contents}</strong><ol>{toc}</ol></div>'
     toc = f'<li><a href="#muc-tom-tat-lanh-dao">{html.escape(L.text("leader.title"))}</a></li>'
     toc += "".join(
         f'<li><a href="#muc-{k}">{html.escape(ctx.section_title(k))}</a></li>'
         for k in ctx.scope.sections
     )
-    toc += '<li><a href="#muc-phu-luc">Phụ lục</a></li>'  # PDF: page numbers (report.css)
-    return f'<nav class="tp-toc"><strong>Nội dung</strong><ul>{toc}</ul></nav>'
+    toc += f'<li><a href="#muc-phu-luc">{appendix}</a></li>'  # PDF: page numbers (report.css)
+    return f'<nav class="tp-toc"><strong>{contents}</strong><ul>{toc}</ul></nav>'
 
 
 def title_page(ctx: ReportContext) -> HTML:
@@ -44,25 +46,32 @@ def title_page(ctx: ReportContext) -> HTML:
     plan = params.plan()
     review = ctx.review
     years = [y for y in ctx.part.years if y in ctx.data_years]
-    data_text = f"Các năm {years_text(years)} (năm gốc {ctx.baseline_year})"
+    data_text = L.text("title_page.data", years=years_text(years), baseline=ctx.baseline_year)
     if ctx.partial_years:
-        data_text += (
-            f"; năm {years_text(ctx.partial_years)}: số liệu chưa đủ cả năm, chỉ để tham khảo"
-        )
-    source = f"{Path(str(review.source_name)).name} (mã kiểm tra dữ liệu {review.fingerprint})"
+        data_text += L.text("title_page.data_partial", years=years_text(ctx.partial_years))
+    source = L.text(
+        "title_page.source", name=Path(str(review.source_name)).name, fingerprint=review.fingerprint
+    )
     if ctx.scope.is_national:
-        kind = "Báo cáo tổng hợp toàn quốc"
-        first = ("Phạm vi", f"{ctx.unit_name}: {len(ctx.reporting_names)} tỉnh, thành phố")
+        kind = L.text("title_page.national_kicker")
+        first = (
+            L.text("title_page.national_scope_row"),
+            L.text("title_page.national_scope", unit=ctx.unit_name,
+                   count=len(ctx.reporting_names)),
+        )
     else:
         # who the report is about (never "Báo cáo của huyện": the district did not write it)
         kind = L.text(f"title.about_{ctx.level}", unit=ctx.unit_name)
         first = (L.text("title.unit_row"), ctx.unit_name)
     rows = [
         first,
-        ("Kỳ đánh giá", str(ctx.assessment.get("short_vi") or ctx.assessment["title_vi"])),
-        ("Số liệu sử dụng", data_text),
-        ("Nguồn số liệu", source),
-        ("Ngày lập báo cáo", fmt_date(build_datetime().date())),
+        (
+            L.text("title_page.assessment_row"),
+            str(ctx.assessment.get("short_vi") or ctx.assessment["title_vi"]),
+        ),
+        (L.text("title_page.data_row"), data_text),
+        (L.text("title_page.source_row"), source),
+        (L.text("title_page.date_row"), fmt_date(build_datetime().date())),
     ]
     meta = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in rows)
     body = (
