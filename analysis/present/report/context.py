@@ -24,6 +24,7 @@ from analysis import config, params
 from analysis.data import validate
 from analysis.data.units import REPORTING_LEVELS
 from analysis.measure.catalogue import load_catalogue
+from analysis.measure.indicators import headline_rows
 from analysis.measure.review import compute_country_review, compute_review, is_country
 from analysis.present import labels as L
 from analysis.present.formats import fmt_number
@@ -158,12 +159,6 @@ def per_review(review: Review, key: Any, build: Callable[[], Any]) -> Any:
 @cache
 def catalogue_entries() -> tuple:
     return tuple(load_catalogue())
-
-
-def _no_breakdown(frame: pd.DataFrame) -> pd.DataFrame:
-    if "breakdown" not in frame.columns:
-        return frame
-    return frame.loc[frame["breakdown"].fillna("").astype(str).isin(["", "total", "all"])]
 
 
 def _by_indicator(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
@@ -331,7 +326,7 @@ def context_from_review(review: Review, unit_code: str, assessment_id: str) -> R
     )
     reporting_names = {str(c): names.get(str(c), str(c)) for c in reporting["code"]}
 
-    ind = _no_breakdown(part.indicators)
+    ind = headline_rows(part.indicators)
     unit_ind = ind.loc[ind["unit_code"] == unit_code]
     prov_ind = ind.loc[ind["unit_code"] == review.province_code]
     rep_ind = ind.loc[ind["level"].isin(REPORTING_LEVELS)]
@@ -444,7 +439,7 @@ def national_context(review: Review, unit_code: str, assessment_id: str) -> Repo
     part = review.assessments[assessment_id]
     names = review.unit_names()
     provinces = {str(c): names.get(str(c), str(c)) for c in review.reporting_units["code"]}
-    ind = _no_breakdown(part.indicators)
+    ind = headline_rows(part.indicators)
     total = ind.loc[ind["unit_code"] == review.province_code]
     rep = ind.loc[ind["level"] == PROVINCE_LEVEL]
     progress = part.progress
