@@ -21,6 +21,7 @@ import pandas as pd
 from analysis.data.schema import table_frame
 
 __all__ = [
+    "PROVINCE_LEVEL",
     "REPORTING_LEVELS",
     "code_mapper",
     "commune_parent",
@@ -36,6 +37,8 @@ __all__ = [
 #: The levels of the units that report to the province (each sends its own workbook), in the
 #: order tables list them: the districts, then the sector party committees.
 REPORTING_LEVELS = ("district", "sector")
+#: The level of a province's total row (and of the reporting units of the national report).
+PROVINCE_LEVEL = "province"
 
 
 # --------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import copy
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from analysis.data.units import PROVINCE_LEVEL
 from analysis.measure.review import NATIONAL_LEVEL
 from analysis.present.appendix.frame import NAME_COLUMN
 from analysis.present.appendix.specs import appendix_specs
@@ -20,8 +21,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 __all__ = ["NATIONAL_TOTAL_LABEL", "national_appendix_specs", "write_national_appendix"]
-
-PROVINCE_LEVEL = "province"
 
 
 def _province_shaped(review: Review) -> Review:

@@ -22,7 +22,7 @@ import pandas as pd
 
 from analysis import config, params
 from analysis.data import validate
-from analysis.data.units import REPORTING_LEVELS
+from analysis.data.units import PROVINCE_LEVEL, REPORTING_LEVELS
 from analysis.measure.catalogue import load_catalogue
 from analysis.measure.indicators import headline_rows
 from analysis.measure.review import compute_country_review, compute_review, is_country
@@ -47,8 +47,6 @@ __all__ = [
 ]
 
 TARGET_SECTION = "Mục tiêu"
-#: The level of the national report's reporting units (and of its total, read as a province's).
-PROVINCE_LEVEL = "province"
 
 _BUNDLE_CACHE: dict[tuple, Review] = {}
 _COMPUTED_CACHE: dict[tuple, Review] = {}
@@ -302,6 +300,46 @@ def load_context(
     return context_from_review(review, unit_code, assessment_id)
 
 
+def _assemble(review: Review, part: Any, assessment_id: str, *, unit_code: str,
+              unit_name: str, level: str, is_province: bool, scope: Scope,
+              reporting_names: dict[str, str],
+              reporting_levels: tuple[str, ...]) -> ReportContext:
+    """The context of one report: the review's rows split into the unit's, the total's and the
+    reporting units' (districts and sectors; provinces in the national report)."""
+    names = review.unit_names()
+    ind = headline_rows(part.indicators)
+    unit_ind = ind.loc[ind["unit_code"] == unit_code]
+    total_ind = ind.loc[ind["unit_code"] == review.province_code]
+    rep_ind = ind.loc[ind["level"].isin(reporting_levels)]
+    progress = part.progress
+    unit_prog = progress.loc[progress["unit_code"] == unit_code]
+    rep_prog = progress.loc[progress["unit_code"].isin(list(reporting_names))]
+    return ReportContext(
+        review=review,
+        part=part,
+        assessment=dict(part.assessment),
+        assessment_id=assessment_id,
+        unit_code=unit_code,
+        unit_name=unit_name,
+        level=level,
+        is_province=is_province,
+        scope=scope,
+        unit_names=names,
+        reporting_names=reporting_names,
+        indicators=ind,
+        unit_indicators=unit_ind,
+        province_indicators=total_ind,
+        reporting_indicators=rep_ind,
+        unit_progress=unit_prog,
+        reporting_progress=rep_prog,
+        unit_by_id=_by_indicator(unit_ind),
+        province_by_id=_by_indicator(total_ind),
+        reporting_by_id=_by_indicator(rep_ind),
+        funnels_by_id=_by_indicator(part.funnels),
+        reporting_progress_by_id=_by_indicator(rep_prog),
+    )
+
+
 def context_from_review(review: Review, unit_code: str, assessment_id: str) -> ReportContext:
     """A :class:`ReportContext` for a Review already in memory (tests, explore notebook)."""
     if assessment_id not in review.assessments:
@@ -326,37 +364,10 @@ def context_from_review(review: Review, unit_code: str, assessment_id: str) -> R
     )
     reporting_names = {str(c): names.get(str(c), str(c)) for c in reporting["code"]}
 
-    ind = headline_rows(part.indicators)
-    unit_ind = ind.loc[ind["unit_code"] == unit_code]
-    prov_ind = ind.loc[ind["unit_code"] == review.province_code]
-    rep_ind = ind.loc[ind["level"].isin(REPORTING_LEVELS)]
-    progress = part.progress
-    unit_prog = progress.loc[progress["unit_code"] == unit_code]
-    rep_prog = progress.loc[progress["unit_code"].isin(list(reporting_names))]
-    return ReportContext(
-        review=review,
-        part=part,
-        assessment=dict(part.assessment),
-        assessment_id=assessment_id,
-        unit_code=unit_code,
-        unit_name=names.get(unit_code, unit_code),
-        level=level,
-        is_province=is_province,
-        scope=PROVINCE if is_province else UNIT,
-        unit_names=names,
-        reporting_names=reporting_names,
-        indicators=ind,
-        unit_indicators=unit_ind,
-        province_indicators=prov_ind,
-        reporting_indicators=rep_ind,
-        unit_progress=unit_prog,
-        reporting_progress=rep_prog,
-        unit_by_id=_by_indicator(unit_ind),
-        province_by_id=_by_indicator(prov_ind),
-        reporting_by_id=_by_indicator(rep_ind),
-        funnels_by_id=_by_indicator(part.funnels),
-        reporting_progress_by_id=_by_indicator(rep_prog),
-    )
+    return _assemble(review, part, assessment_id, unit_code=unit_code,
+                     unit_name=names.get(unit_code, unit_code), level=level,
+                     is_province=is_province, scope=PROVINCE if is_province else UNIT,
+                     reporting_names=reporting_names, reporting_levels=REPORTING_LEVELS)
 
 
 def _national_review(data_path: str, bundle_path: str) -> Review:
@@ -439,33 +450,7 @@ def national_context(review: Review, unit_code: str, assessment_id: str) -> Repo
     part = review.assessments[assessment_id]
     names = review.unit_names()
     provinces = {str(c): names.get(str(c), str(c)) for c in review.reporting_units["code"]}
-    ind = headline_rows(part.indicators)
-    total = ind.loc[ind["unit_code"] == review.province_code]
-    rep = ind.loc[ind["level"] == PROVINCE_LEVEL]
-    progress = part.progress
-    total_prog = progress.loc[progress["unit_code"] == review.province_code]
-    rep_prog = progress.loc[progress["unit_code"].isin(list(provinces))]
-    return ReportContext(
-        review=review,
-        part=part,
-        assessment=dict(part.assessment),
-        assessment_id=assessment_id,
-        unit_code=review.province_code,
-        unit_name=review.province_name,
-        level=PROVINCE_LEVEL,
-        is_province=True,
-        scope=NATIONAL,
-        unit_names=names,
-        reporting_names=provinces,
-        indicators=ind,
-        unit_indicators=total,
-        province_indicators=total,
-        reporting_indicators=rep,
-        unit_progress=total_prog,
-        reporting_progress=rep_prog,
-        unit_by_id=_by_indicator(total),
-        province_by_id=_by_indicator(total),
-        reporting_by_id=_by_indicator(rep),
-        funnels_by_id=_by_indicator(part.funnels),
-        reporting_progress_by_id=_by_indicator(rep_prog),
-    )
+    return _assemble(review, part, assessment_id, unit_code=review.province_code,
+                     unit_name=review.province_name, level=PROVINCE_LEVEL, is_province=True,
+                     scope=NATIONAL, reporting_names=provinces,
+                     reporting_levels=(PROVINCE_LEVEL,))
