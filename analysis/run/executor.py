@@ -167,6 +167,17 @@ def clean_text(text: object) -> str:
 # --------------------------------------------------------------------------- papermill engine
 
 
+def import_notebook_stack() -> None:
+    """Import nbformat and papermill (and register the engine) now, in a worker's start-up.
+
+    Both are imported where used (about 1-2 s), so a worker that did not do this would count
+    that import in its first report's CPU seconds and time.
+    """
+    import nbformat  # noqa: F401
+
+    _register_engine()
+
+
 def _register_engine() -> None:
     """Register the ``tccsd`` papermill engine (idempotent).
 

@@ -24,7 +24,12 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from analysis.run.executor import DEFAULT_PRELOAD, WarmKernel, clean_text
+from analysis.run.executor import (
+    DEFAULT_PRELOAD,
+    WarmKernel,
+    clean_text,
+    import_notebook_stack,
+)
 from analysis.run.jobs import Job, JobResult, call_quietly, default_warmup, run_job
 
 __all__ = ["WarmKernelPool", "run_many"]
@@ -83,6 +88,7 @@ def _worker_main(
             return
         if warm_thread is not None:
             warm_thread.join()
+        import_notebook_stack()
         conn.send(("ready", os.getpid(), kernel.start_seconds))
         while True:
             try:
